@@ -1,0 +1,83 @@
+use std::fmt;
+
+/// A field path in Kubernetes' JSON notation: `spec.containers[0].securityContext`, with
+/// `["…"]` for keys that hold dots or slashes (`metadata.annotations["a.b/c"]`).
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldPath(String);
+
+impl FieldPath {
+    pub fn new() -> Self {
+        Self(String::new())
+    }
+
+    pub fn parse_dotted(path: &str) -> Self {
+        let mut p = Self::new();
+        for key in path.split('.').filter(|k| !k.is_empty()) {
+            p = p.key(key);
+        }
+        p
+    }
+
+    pub fn key(&self, key: &str) -> Self {
+        let mut s = self.0.clone();
+        let plain = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if plain {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(key);
+        } else {
+            s.push_str("[\"");
+            s.push_str(&key.replace('\\', "\\\\").replace('"', "\\\""));
+            s.push_str("\"]");
+        }
+        Self(s)
+    }
+
+    pub fn keys(&self, keys: &[&str]) -> Self {
+        keys.iter().fold(self.clone(), |p, k| p.key(k))
+    }
+
+    pub fn index(&self, index: usize) -> Self {
+        Self(format!("{}[{index}]", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FieldPath;
+
+    #[test]
+    fn renders_json_paths() {
+        let p = FieldPath::new()
+            .keys(&["spec", "containers"])
+            .index(0)
+            .key("securityContext");
+        assert_eq!(p.as_str(), "spec.containers[0].securityContext");
+        let a = FieldPath::new().keys(&["metadata", "annotations", "a.b/c"]);
+        assert_eq!(a.as_str(), "metadata.annotations[\"a.b/c\"]");
+    }
+}

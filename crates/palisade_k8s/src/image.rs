@@ -1,0 +1,67 @@
+/// A container image reference split the way container runtimes read it:
+/// `[registry[:port]/]repository[:tag][@digest]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    /// The registry host, when the first path component names one (has `.` or `:`, or is
+    /// `localhost`); `None` means Docker Hub.
+    pub registry: Option<&'a str>,
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+impl<'a> ImageRef<'a> {
+    pub fn parse(image: &'a str) -> Self {
+        let image = image.trim();
+        let (rest, digest) = match image.split_once('@') {
+            Some((r, d)) => (r, Some(d)),
+            None => (image, None),
+        };
+        // A tag is a `:` after the last `/`, so `registry:5000/app` has no tag.
+        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+            None => (rest, None),
+        };
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first), path)
+            }
+            _ => (None, name),
+        };
+        Self {
+            registry,
+            repository,
+            tag: tag.filter(|t| !t.is_empty()),
+            digest,
+        }
+    }
+
+    /// The tag can move to other content: no digest and a missing or `latest` tag.
+    pub fn is_mutable_tag(&self) -> bool {
+        self.digest.is_none() && self.tag.is_none_or(|t| t == "latest")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageRef;
+
+    #[test]
+    fn splits_references() {
+        let r = ImageRef::parse("registry:5000/team/app:1.2@sha256:abc");
+        assert_eq!(r.registry, Some("registry:5000"));
+        assert_eq!(r.repository, "team/app");
+        assert_eq!(r.tag, Some("1.2"));
+        assert_eq!(r.digest, Some("sha256:abc"));
+        let r = ImageRef::parse("registry:5000/app");
+        assert_eq!(r.tag, None);
+        assert!(r.is_mutable_tag());
+        let r = ImageRef::parse("nginx");
+        assert_eq!((r.registry, r.repository, r.tag), (None, "nginx", None));
+        assert!(!ImageRef::parse("nginx@sha256:00").is_mutable_tag());
+        assert!(ImageRef::parse("nginx:latest").is_mutable_tag());
+    }
+}

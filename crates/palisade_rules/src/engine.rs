@@ -1,0 +1,373 @@
+use std::collections::HashSet;
+
+use palisade_diagnostics::{Finding, LineIndex};
+use palisade_k8s::{Object, PodSpec, objects_in};
+use palisade_yaml::{DocumentChunk, parse_chunk, split_documents, unrendered_template};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::checker::{Checker, FileContext};
+use crate::directives::{self, AnnotationDirective, CommentDirective};
+use crate::estate::Estate;
+use crate::meta::Rule;
+use crate::rules::misc::{
+    ignore_without_reason::IgnoreWithoutReason, redundant_override::RedundantOverride,
+    unused_suppression::UnusedSuppression,
+};
+use crate::settings::Settings;
+
+/// A file (or stdin) to check.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceFile<'a> {
+    /// The path as it should be reported; `None` for text without a file.
+    pub path: Option<&'a str>,
+    pub text: &'a str,
+}
+
+/// Input that could not be read as Kubernetes objects: it is reported, never dropped silently.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputError {
+    pub file: Option<String>,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    /// `syntax`, `template`, `encoding` or `io`.
+    pub kind: &'static str,
+}
+
+/// Counts for the summary.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct DocumentStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub documents: usize,
+    pub objects: usize,
+    /// Documents without `apiVersion` and `kind` (not Kubernetes objects).
+    pub skipped_documents: usize,
+    /// Un-rendered Helm templates, skipped whole.
+    pub templates: usize,
+}
+
+impl DocumentStats {
+    pub fn add(&mut self, other: &DocumentStats) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.documents += other.documents;
+        self.objects += other.objects;
+        self.skipped_documents += other.skipped_documents;
+        self.templates += other.templates;
+    }
+}
+
+/// Everything found in one file.
+#[derive(Default)]
+pub struct FileReport {
+    pub path: Option<String>,
+    /// Findings sorted by position.
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub stats: DocumentStats,
+    /// Facts and postponed decisions for [`Engine::finish`].
+    pub estate: Estate,
+}
+
+impl FileReport {
+    fn absorb(&mut self, other: FileReport) {
+        self.findings.extend(other.findings);
+        self.errors.extend(other.errors);
+        self.stats.add(&other.stats);
+        self.estate.merge(other.estate);
+    }
+}
+
+/// Files with more documents than this, and larger than [`PARALLEL_BYTES`], have their
+/// documents checked in parallel.
+const PARALLEL_DOCUMENTS: usize = 16;
+const PARALLEL_BYTES: usize = 256 * 1024;
+
+/// Runs the selected rules over files, one document at a time.
+pub struct Engine {
+    rules: Vec<&'static dyn Rule>,
+    enabled: HashSet<&'static str>,
+    settings: Settings,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<&'static dyn Rule>, settings: Settings) -> Self {
+        let enabled = rules.iter().map(|r| r.meta().code).collect();
+        Self {
+            rules,
+            enabled,
+            settings,
+        }
+    }
+
+    pub fn rules(&self) -> &[&'static dyn Rule] {
+        &self.rules
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Checks every document of a file.
+    pub fn check_file(&self, source: SourceFile<'_>) -> FileReport {
+        let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
+        let lines = LineIndex::new(text);
+        let file = FileContext {
+            path: source.path,
+            text,
+            lines: &lines,
+        };
+        let mut report = FileReport {
+            path: source.path.map(str::to_owned),
+            ..FileReport::default()
+        };
+        report.stats.files = 1;
+        report.stats.bytes = source.text.len() as u64;
+        if let Some(at) = unrendered_template(text) {
+            let pos = lines.line_col(at, text);
+            report.stats.templates = 1;
+            report.errors.push(InputError {
+                file: report.path.clone(),
+                line: pos.line,
+                column: pos.column,
+                message: "un-rendered Helm template: render it first \
+                          (`helm template … | palisade scan -`)"
+                    .to_owned(),
+                kind: "template",
+            });
+            return report;
+        }
+        let chunks = split_documents(text);
+        if chunks.len() > PARALLEL_DOCUMENTS && text.len() > PARALLEL_BYTES {
+            let parts: Vec<FileReport> = chunks
+                .par_iter()
+                .map(|&chunk| self.check_chunk(&file, chunk))
+                .collect();
+            for part in parts {
+                report.absorb(part);
+            }
+        } else {
+            for chunk in chunks {
+                let part = self.check_chunk(&file, chunk);
+                report.absorb(part);
+            }
+        }
+        report
+            .findings
+            .sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+        report
+    }
+
+    fn check_chunk(&self, file: &FileContext<'_>, chunk: DocumentChunk) -> FileReport {
+        let mut out = FileReport::default();
+        let piece = &file.text[chunk.start..chunk.end];
+        let wants_comments = memchr::memmem::find(piece.as_bytes(), b"palisade:").is_some();
+        let parsed = parse_chunk(file.text, chunk, wants_comments);
+        for error in parsed.errors {
+            let pos = file.lines.line_col(error.offset, file.text);
+            out.errors.push(InputError {
+                file: file.path.map(str::to_owned),
+                line: pos.line,
+                column: pos.column,
+                message: error.message,
+                kind: "syntax",
+            });
+            out.stats.documents += 1;
+        }
+        for doc in &parsed.documents {
+            out.stats.documents += 1;
+            if doc.root().is_none_or(|r| doc.is_null(r)) {
+                out.stats.documents -= 1;
+                continue;
+            }
+            let objects = objects_in(doc);
+            if objects.is_empty() {
+                out.stats.skipped_documents += 1;
+                continue;
+            }
+            let mut comments = if wants_comments {
+                directives::comment_directives(doc, file.text, file.lines)
+            } else {
+                Vec::new()
+            };
+            for object in &objects {
+                out.stats.objects += 1;
+                self.check_object(object, file, &mut comments, &mut out);
+            }
+            if let Some(object) = objects.first() {
+                for c in &comments {
+                    self.report_comment(object, file, c, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn check_object(
+        &self,
+        object: &Object<'_>,
+        file: &FileContext<'_>,
+        comments: &mut [CommentDirective],
+        out: &mut FileReport,
+    ) {
+        let pod = PodSpec::of(object);
+        let mut cx = Checker {
+            object,
+            pod: pod.as_ref(),
+            settings: &self.settings,
+            file,
+            rule: &RedundantOverride::META,
+            findings: Vec::new(),
+            estate: Estate::default(),
+        };
+        for rule in &self.rules {
+            cx.rule = rule.meta();
+            rule.check(&mut cx);
+        }
+
+        // Palisade's own suppressions: annotations on the object and on its pod template.
+        let mut annotations: Vec<AnnotationDirective<'_>> = Vec::new();
+        annotations.extend(directives::annotation_directive(&object.annotations()));
+        if let Some(pod) = &pod
+            && pod.metadata != object.metadata()
+        {
+            annotations.extend(directives::annotation_directive(&pod.pod_annotations()));
+        }
+        let mut findings = std::mem::take(&mut cx.findings);
+        for f in &mut findings {
+            directives::apply(f, &mut annotations, comments);
+        }
+        for deferred in &mut cx.estate.deferred {
+            for f in &mut deferred.candidates {
+                directives::apply(f, &mut annotations, comments);
+            }
+        }
+        cx.rule = &IgnoreWithoutReason::META;
+        for a in &annotations {
+            if a.reason.is_none() {
+                let path = annotation_path(object, pod.as_ref(), a);
+                let f = cx
+                    .report(a.entry.key_node, path)
+                    .message(format!(
+                        "`{}` has no `{}` annotation: the suppression is not applied",
+                        directives::IGNORE_ANNOTATION,
+                        directives::REASON_ANNOTATION
+                    ))
+                    .remediation(format!(
+                        "add `{}: <why this is acceptable>` beside it",
+                        directives::REASON_ANNOTATION
+                    ))
+                    .build();
+                findings.push(f);
+            }
+        }
+        cx.rule = &UnusedSuppression::META;
+        for a in &annotations {
+            for (code, used) in a.codes.iter().zip(&a.used) {
+                if !used && a.reason.is_some() {
+                    let path = annotation_path(object, pod.as_ref(), a);
+                    let f = cx
+                        .report(a.entry.value_node, path)
+                        .message(format!(
+                            "`{}` suppresses `{code}`, but no such finding is reported here",
+                            directives::IGNORE_ANNOTATION
+                        ))
+                        .remediation(format!("remove `{code}` from the annotation"))
+                        .build();
+                    findings.push(f);
+                }
+            }
+        }
+        findings.retain(|f| self.enabled.contains(f.code));
+        out.findings.extend(findings);
+        let mut estate = std::mem::take(&mut cx.estate);
+        out.estate.merge(std::mem::take(&mut estate));
+    }
+
+    /// Reports a comment directive that has no reason, or that suppressed nothing.
+    fn report_comment(
+        &self,
+        object: &Object<'_>,
+        file: &FileContext<'_>,
+        c: &CommentDirective,
+        out: &mut FileReport,
+    ) {
+        let directive = format!("# palisade: ignore[{}]", c.codes.join(","));
+        let (meta, message, remediation) = if c.reason.is_none() {
+            (
+                &IgnoreWithoutReason::META,
+                format!("`{directive}` gives no reason: the suppression is not applied"),
+                format!("write the reason after it: `{directive} <why this is acceptable>`"),
+            )
+        } else if !c.used {
+            (
+                &UnusedSuppression::META,
+                format!("`{directive}` suppresses nothing on line {}", c.target_line),
+                "remove the comment, or move it to the line of the finding".to_owned(),
+            )
+        } else {
+            return;
+        };
+        if !self.enabled.contains(meta.code) {
+            return;
+        }
+        let at = file.locate(c.range);
+        out.findings.push(Finding {
+            code: meta.code,
+            name: meta.name,
+            severity: meta.severity,
+            section: meta.section,
+            message,
+            remediation,
+            resource: object.object_ref(),
+            container: None,
+            file: file.path.map(str::to_owned),
+            line: Some(at.line),
+            column: Some(at.column),
+            end_line: Some(at.end_line),
+            end_column: Some(at.end_column),
+            range: Some(c.range),
+            path: String::new(),
+            missing: None,
+            kubeaudit_code: None,
+            pss: None,
+            suppressed: None,
+            related: Vec::new(),
+            source_line: at.source_line,
+        });
+    }
+
+    /// Runs what needs the whole estate: postponed decisions and estate-wide rules.
+    pub fn finish(&self, mut estate: Estate) -> Vec<Finding> {
+        let mut findings = estate.resolve();
+        for rule in &self.rules {
+            rule.check_estate(&estate, &mut findings);
+        }
+        findings.retain(|f| self.enabled.contains(f.code));
+        findings.sort_by(|a, b| {
+            (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+        });
+        findings
+    }
+}
+
+fn annotation_path(
+    object: &Object<'_>,
+    pod: Option<&PodSpec<'_>>,
+    a: &AnnotationDirective<'_>,
+) -> palisade_k8s::FieldPath {
+    let on_pod = pod.is_some_and(|p| {
+        p.pod_annotations()
+            .iter()
+            .any(|e| e.key_node == a.entry.key_node)
+            && p.metadata != object.metadata()
+    });
+    let base = if on_pod {
+        pod.map(|p| p.metadata_path.clone()).unwrap_or_default()
+    } else {
+        object.path(&["metadata"])
+    };
+    base.keys(&["annotations", directives::IGNORE_ANNOTATION])
+}

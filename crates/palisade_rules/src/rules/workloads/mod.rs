@@ -1,0 +1,3 @@
+//! Rules of the `workloads` checklist section.
+
+pub mod privileged_container;

@@ -1,0 +1,69 @@
+use palisade_k8s::Quantity;
+
+/// Rule options. Every field has a default that suits most clusters.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Capabilities a container may add (kubeaudit's `allowAddList`). Upper-case names,
+    /// without the `CAP_` prefix.
+    pub allowed_capabilities: Vec<String>,
+    /// An image that must run with an exact tag, as `name:tag` (kubeaudit's `image`).
+    pub required_image: Option<String>,
+    /// Largest CPU limit a container may set.
+    pub max_cpu: Option<Quantity>,
+    /// Largest memory limit a container may set.
+    pub max_memory: Option<Quantity>,
+    /// Host paths that must not be mounted (kubeaudit's `denyPathsList`).
+    pub sensitive_paths: Vec<String>,
+    /// The Kubernetes version the manifests will be applied to, as (major, minor).
+    pub target_version: (u32, u32),
+    /// The Kubernetes version the cluster runs today, when known; deprecations newer than it
+    /// are reported at `info`.
+    pub current_version: Option<(u32, u32)>,
+}
+
+/// kubeaudit's default deny list for host path mounts.
+pub const DEFAULT_SENSITIVE_PATHS: &[&str] = &[
+    "/proc",
+    "/var/run/docker.sock",
+    "/",
+    "/etc",
+    "/root",
+    "/var/run/crio/crio.sock",
+    "/run/containerd/containerd.sock",
+    "/home/admin",
+    "/var/lib/kubelet",
+    "/var/lib/kubelet/pki",
+    "/etc/kubernetes",
+    "/etc/kubernetes/manifests",
+];
+
+/// The newest Kubernetes minor version the rules know.
+pub const LATEST_KUBERNETES: (u32, u32) = (1, 37);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            allowed_capabilities: Vec::new(),
+            required_image: None,
+            max_cpu: None,
+            max_memory: None,
+            sensitive_paths: DEFAULT_SENSITIVE_PATHS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            target_version: LATEST_KUBERNETES,
+            current_version: None,
+        }
+    }
+}
+
+/// Parses `M.m` (one or two digits each, optionally `v`-prefixed).
+pub fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim().trim_start_matches('v');
+    let (major, minor) = text.split_once('.')?;
+    let ok = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !ok(major) || !ok(minor) {
+        return None;
+    }
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}

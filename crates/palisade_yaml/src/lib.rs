@@ -1,0 +1,19 @@
+//! The YAML (and JSON) source of Palisade.
+//!
+//! A file is split into documents on column-0 markers ([`split_documents`]), each document is
+//! parsed once by granit-parser into an arena tree of [`Node`]s that keep their exact byte
+//! ranges ([`parse_document`]), and scalars are resolved the way the Kubernetes API server
+//! reads them ([`resolve`]).
+
+mod resolve;
+mod split;
+mod template;
+mod tree;
+
+pub use resolve::{Resolved, resolve_plain};
+pub use split::{DocumentChunk, split_documents};
+pub use template::unrendered_template;
+pub use tree::{
+    Comment, Document, Node, NodeId, NodeValue, ParseError, ParsedChunk, Scalar, ScalarStyle,
+    parse_chunk,
+};
