@@ -4,7 +4,6 @@
 //! A fixture's first line may set options: `# palisade-test: max_cpu=500m; allowed_capabilities=NET_ADMIN,SYS_TIME`.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use palisade_diagnostics::Finding;
 use palisade_k8s::Quantity;
@@ -118,7 +117,7 @@ fn render(findings: &[Finding], file_name: &str) -> String {
 
 #[test]
 fn rule_fixtures() {
-    insta::glob!("../resources/test/fixtures", "*/*.yaml", |path: &Path| {
+    insta::glob!("../resources/test/fixtures", "*/*.yaml", |path: &std::path::Path| {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let code = stem.split('_').next().unwrap().to_owned();
         let rule = all_rules()
