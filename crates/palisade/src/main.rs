@@ -1,1 +1,43 @@
-fn main() {}
+//! `palisade`: the command line.
+
+mod cli;
+mod input;
+mod rules_cmd;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit codes, documented in the README.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            anstream::eprintln!("palisade: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -234,6 +234,8 @@ pub struct Finding {
     pub missing: Option<String>,
     pub kubeaudit_code: Option<String>,
     pub pss: Option<PssRef>,
+    /// What suppressed the finding, if anything; JSON adds a `suppressed` boolean beside it.
+    #[serde(rename = "suppression")]
     pub suppressed: Option<Suppression>,
     pub related: Vec<RelatedLocation>,
     /// The source line holding the start of the range, for text output.

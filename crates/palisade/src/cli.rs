@@ -1,0 +1,132 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade_diagnostics::Severity;
+
+/// Palisade checks Kubernetes manifests and clusters against a hardening checklist and says
+/// precisely what is unsafe, where, why, and how to fix it.
+#[derive(Parser, Debug)]
+#[command(name = "palisade", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan manifests: files, folders (recursive) or `-` for stdin
+    Scan(ScanArgs),
+    /// List the rules, or print one rule's documentation
+    Rules(RulesArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files and folders to scan (`.yaml`, `.yml`, `.json`; folders recursively, honouring
+    /// .gitignore); `-` reads a stream from stdin. Default: the current folder
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only show findings at or above this severity (critical, high, medium, low, info)
+    #[arg(long, value_parser = parse_severity, default_value = "info", value_name = "SEVERITY")]
+    pub min_severity: Severity,
+
+    /// Exit with 1 when a finding is at or above this severity
+    #[arg(long, value_parser = parse_severity, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// Run only these rules: codes (WKL001), code prefixes (WKL), names
+    /// (privileged-container), sections (workloads), `kubeaudit:<auditor>` or ALL
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Run these rules in addition to the default (or --select) set
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Vec<String>,
+
+    /// Do not run these rules (same selectors as --select)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Skip paths matching this glob (repeatable), e.g. `--exclude 'charts/**'`
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Also list findings suppressed by override labels, annotations or comments
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// Capabilities containers may add (kubeaudit's allowAddList)
+    #[arg(long, value_delimiter = ',', value_name = "CAPS")]
+    pub allowed_capabilities: Vec<String>,
+
+    /// An image that must run with this exact tag, as `name:tag`
+    #[arg(long, value_name = "IMAGE")]
+    pub required_image: Option<String>,
+
+    /// Largest CPU limit a container may set (a Kubernetes quantity, e.g. 2 or 500m)
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_cpu: Option<String>,
+
+    /// Largest memory limit a container may set (e.g. 1Gi)
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_memory: Option<String>,
+
+    /// Host paths that must not be mounted (replaces the default list)
+    #[arg(long, value_delimiter = ',', value_name = "PATHS")]
+    pub sensitive_paths: Vec<String>,
+
+    /// The Kubernetes version the manifests will be applied to (default: the latest known)
+    #[arg(long, value_name = "M.m")]
+    pub target_version: Option<String>,
+
+    /// The Kubernetes version the cluster runs today
+    #[arg(long, value_name = "M.m")]
+    pub current_version: Option<String>,
+
+    /// Do not print source excerpts in text output
+    #[arg(long)]
+    pub no_source: bool,
+
+    /// When to use colour in text output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Worker threads (default: one per core)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A rule code or name: print its documentation
+    pub rule: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
