@@ -15,7 +15,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan manifests: files, folders (recursive) or `-` for stdin
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
 }
