@@ -197,7 +197,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let choice = match args.color {
+                _ if no_color => anstream::ColorChoice::Never,
                 ColorChoice::Auto => anstream::ColorChoice::Auto,
                 ColorChoice::Always => anstream::ColorChoice::Always,
                 ColorChoice::Never => anstream::ColorChoice::Never,

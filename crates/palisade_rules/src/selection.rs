@@ -47,16 +47,40 @@ fn selector_matches(selector: &str, rule: &dyn Rule) -> bool {
         || meta.section.as_str() == s
 }
 
+/// Levenshtein distance, for "did you mean" suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(prev + usize::from(ca != cb));
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 fn suggest(selector: &str) -> Option<String> {
     let s = selector.to_ascii_lowercase();
     all_rules()
         .iter()
         .map(|r| r.meta())
-        .filter(|m| {
-            m.name.contains(&s) || s.contains(m.name) || m.code.to_ascii_lowercase().contains(&s)
+        .flat_map(|m| [m.name.to_owned(), m.code.to_ascii_lowercase()])
+        .map(|candidate| (distance(&s, &candidate), candidate))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min()
+        .map(|(_, c)| {
+            if c.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
         })
-        .map(|m| m.name.to_owned())
-        .next()
 }
 
 impl Selection {
