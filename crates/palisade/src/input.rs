@@ -65,8 +65,12 @@ pub fn collect_files(
             });
             continue;
         }
+        // Hidden folders are scanned too (test fixtures often live in `.something-test/`);
+        // only `.git` is skipped.
         let walker = ignore::WalkBuilder::new(root)
             .require_git(false)
+            .hidden(false)
+            .filter_entry(|e| e.file_name() != ".git")
             .sort_by_file_path(|a, b| a.cmp(b))
             .build();
         for entry in walker {

@@ -121,12 +121,7 @@ fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
                 let valid = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
                 let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let mut report = FileReport {
-                    path: Some(shown.clone()),
-                    ..FileReport::default()
-                };
-                report.stats.files = 1;
-                report.stats.bytes = bytes.len() as u64;
+                let mut report = FileReport::for_file(Some(shown.clone()), bytes.len() as u64);
                 report.errors.push(InputError {
                     file: Some(shown),
                     line,
@@ -138,10 +133,7 @@ fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
             }
         },
         Err(e) => {
-            let mut report = FileReport {
-                path: Some(shown.clone()),
-                ..FileReport::default()
-            };
+            let mut report = FileReport::for_file(Some(shown.clone()), 0);
             report.errors.push(InputError {
                 file: Some(shown),
                 line: 0,

@@ -2,7 +2,10 @@ use std::collections::HashSet;
 
 use palisade_diagnostics::{Finding, LineIndex};
 use palisade_k8s::{Object, PodSpec, objects_in};
-use palisade_yaml::{DocumentChunk, parse_chunk, split_documents, unrendered_template};
+use palisade_yaml::{
+    DocumentChunk, is_helm_action, parse_chunk, split_documents, template_in_document,
+    template_marks,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -69,14 +72,28 @@ pub struct FileReport {
     pub stats: DocumentStats,
     /// Facts and postponed decisions for [`Engine::finish`].
     pub estate: Estate,
+    /// Offset of the first un-rendered template action, when the file is a Helm template.
+    template_at: Option<usize>,
 }
 
 impl FileReport {
+    /// An empty report for one file, for inputs that fail before parsing (I/O, encoding).
+    pub fn for_file(path: Option<String>, bytes: u64) -> Self {
+        let mut report = Self {
+            path,
+            ..Self::default()
+        };
+        report.stats.files = 1;
+        report.stats.bytes = bytes;
+        report
+    }
+
     fn absorb(&mut self, other: FileReport) {
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);
         self.stats.add(&other.stats);
         self.estate.merge(other.estate);
+        self.template_at = self.template_at.or(other.template_at);
     }
 }
 
@@ -125,11 +142,35 @@ impl Engine {
         };
         report.stats.files = 1;
         report.stats.bytes = source.text.len() as u64;
-        if let Some(at) = unrendered_template(text) {
+        let marks = template_marks(text);
+        let chunks = split_documents(text);
+        if chunks.len() > PARALLEL_DOCUMENTS && text.len() > PARALLEL_BYTES {
+            let parts: Vec<FileReport> = chunks
+                .par_iter()
+                .map(|&chunk| self.check_chunk(&file, chunk, &marks))
+                .collect();
+            for part in parts {
+                report.absorb(part);
+            }
+        } else {
+            for chunk in chunks {
+                let part = self.check_chunk(&file, chunk, &marks);
+                report.absorb(part);
+            }
+        }
+        if let Some(at) = report.template_at {
+            // An un-rendered chart: what it says is not what will be applied, so report it
+            // once and nothing else.
             let pos = lines.line_col(at, text);
-            report.stats.templates = 1;
-            report.errors.push(InputError {
-                file: report.path.clone(),
+            let mut template = FileReport {
+                path: report.path.take(),
+                ..FileReport::default()
+            };
+            template.stats.files = 1;
+            template.stats.bytes = report.stats.bytes;
+            template.stats.templates = 1;
+            template.errors.push(InputError {
+                file: template.path.clone(),
                 line: pos.line,
                 column: pos.column,
                 message: "un-rendered Helm template: render it first \
@@ -137,22 +178,7 @@ impl Engine {
                     .to_owned(),
                 kind: "template",
             });
-            return report;
-        }
-        let chunks = split_documents(text);
-        if chunks.len() > PARALLEL_DOCUMENTS && text.len() > PARALLEL_BYTES {
-            let parts: Vec<FileReport> = chunks
-                .par_iter()
-                .map(|&chunk| self.check_chunk(&file, chunk))
-                .collect();
-            for part in parts {
-                report.absorb(part);
-            }
-        } else {
-            for chunk in chunks {
-                let part = self.check_chunk(&file, chunk);
-                report.absorb(part);
-            }
+            return template;
         }
         report
             .findings
@@ -160,11 +186,37 @@ impl Engine {
         report
     }
 
-    fn check_chunk(&self, file: &FileContext<'_>, chunk: DocumentChunk) -> FileReport {
+    fn check_chunk(
+        &self,
+        file: &FileContext<'_>,
+        chunk: DocumentChunk,
+        marks: &[usize],
+    ) -> FileReport {
         let mut out = FileReport::default();
         let piece = &file.text[chunk.start..chunk.end];
         let wants_comments = memchr::memmem::find(piece.as_bytes(), b"palisade:").is_some();
         let parsed = parse_chunk(file.text, chunk, wants_comments);
+        let chunk_marks = {
+            let from = marks.partition_point(|&m| m < chunk.start);
+            let to = marks.partition_point(|&m| m < chunk.end);
+            &marks[from..to]
+        };
+        if !chunk_marks.is_empty() {
+            // A template that does not even parse, or whose actions became YAML structure.
+            let broken = !parsed.errors.is_empty()
+                && chunk_marks.iter().any(|&m| is_helm_action(file.text, m));
+            out.template_at = if broken {
+                chunk_marks.first().copied()
+            } else {
+                parsed
+                    .documents
+                    .iter()
+                    .find_map(|d| template_in_document(d, chunk_marks))
+            };
+            if out.template_at.is_some() {
+                return out;
+            }
+        }
         for error in parsed.errors {
             let pos = file.lines.line_col(error.offset, file.text);
             out.errors.push(InputError {

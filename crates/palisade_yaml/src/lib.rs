@@ -12,7 +12,7 @@ mod tree;
 
 pub use resolve::{Resolved, resolve_plain};
 pub use split::{DocumentChunk, split_documents};
-pub use template::unrendered_template;
+pub use template::{is_helm_action, is_helm_object, template_in_document, template_marks};
 pub use tree::{
     Comment, Document, Node, NodeId, NodeValue, ParseError, ParsedChunk, Scalar, ScalarStyle,
     parse_chunk,

@@ -260,6 +260,11 @@ impl<'a> Document<'a> {
         (node, keys.len())
     }
 
+    /// Every node, in the order the parser produced them.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node<'a>> {
+        self.nodes.iter()
+    }
+
     /// Number of nodes, for benchmarks and tests.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
