@@ -81,7 +81,7 @@ mod tests {
         let text = "a: é\nb: ünï: x\n";
         let index = LineIndex::new(text);
         let x = text.rfind('x').unwrap();
-        assert_eq!(index.line_col(x, text), LineCol { line: 2, column: 8 });
+        assert_eq!(index.line_col(x, text), LineCol { line: 2, column: 9 });
         assert_eq!(index.line_col(0, text), LineCol { line: 1, column: 1 });
         assert_eq!(index.line_range(1, text).to_range(), 6..text.len() - 1);
     }
