@@ -95,6 +95,24 @@ pub struct Checker<'c, 'd> {
     pub(crate) findings: Vec<Finding>,
     /// Facts and postponed decisions this object contributes to the estate.
     pub(crate) estate: Estate,
+    /// The labels that look like kubeaudit overrides, read once per object: most objects
+    /// have none, and the checks ask for them on every container.
+    pub(crate) override_candidates: Vec<Entry<'d>>,
+}
+
+/// The labels of an object that may carry kubeaudit overrides.
+pub(crate) fn override_candidates<'d>(
+    object: &Object<'d>,
+    pod: Option<&PodSpec<'d>>,
+) -> Vec<Entry<'d>> {
+    let labels = match pod {
+        Some(pod) => pod.pod_labels(),
+        None => object.labels(),
+    };
+    labels
+        .into_iter()
+        .filter(|e| e.key.contains("audit"))
+        .collect()
 }
 
 impl<'c, 'd> Checker<'c, 'd> {

@@ -265,7 +265,9 @@ impl Engine {
         out: &mut FileReport,
     ) {
         let pod = PodSpec::of(object);
+        let override_candidates = crate::checker::override_candidates(object, pod.as_ref());
         let mut cx = Checker {
+            override_candidates,
             object,
             pod: pod.as_ref(),
             settings: &self.settings,
