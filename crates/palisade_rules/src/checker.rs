@@ -186,7 +186,10 @@ impl<'c, 'd> Checker<'c, 'd> {
 
     /// Finds the label carrying a kubeaudit override, in kubeaudit's order of precedence.
     pub fn find_override(&self, o: &KubeauditOverride) -> Option<Entry<'d>> {
-        let labels = self.override_labels();
+        if self.override_candidates.is_empty() {
+            return None;
+        }
+        let labels = &self.override_candidates;
         o.label_keys()
             .into_iter()
             .find_map(|key| labels.iter().rev().find(|e| e.key == key).copied())
