@@ -16,6 +16,10 @@ static RULES: &[&dyn Rule] = &[
     &rules::workloads::container_runtime_socket_mounted::ContainerRuntimeSocketMounted,
     &rules::workloads::host_port::HostPort,
     &rules::workloads::host_process::HostProcess,
+    &rules::workloads::selinux_options::SelinuxOptions,
+    &rules::workloads::proc_mount_unmasked::ProcMountUnmasked,
+    &rules::workloads::unsafe_sysctls::UnsafeSysctls,
+    &rules::workloads::restricted_volume_type::RestrictedVolumeType,
 ];
 
 /// Every rule, ordered by code.
