@@ -8,6 +8,18 @@ static RULES: &[&dyn Rule] = &[
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
     &rules::workloads::privileged_container::PrivilegedContainer,
+    &rules::workloads::host_network::HostNetwork,
+    &rules::workloads::host_pid::HostPid,
+    &rules::workloads::host_ipc::HostIpc,
+    &rules::workloads::sensitive_host_path_mounted::SensitiveHostPathMounted,
+    &rules::workloads::host_path_volume::HostPathVolume,
+    &rules::workloads::container_runtime_socket_mounted::ContainerRuntimeSocketMounted,
+    &rules::workloads::host_port::HostPort,
+    &rules::workloads::host_process::HostProcess,
+    &rules::workloads::selinux_options::SelinuxOptions,
+    &rules::workloads::proc_mount_unmasked::ProcMountUnmasked,
+    &rules::workloads::unsafe_sysctls::UnsafeSysctls,
+    &rules::workloads::restricted_volume_type::RestrictedVolumeType,
 ];
 
 /// Every rule, ordered by code.
