@@ -137,6 +137,10 @@ fn module_text(section: &str, rules: &[RuleFile], existing: &str) -> String {
     for m in modules {
         let _ = writeln!(s, "pub mod {m};");
     }
+    // End with exactly one line break, as rustfmt leaves the file (a section without rules
+    // would otherwise keep a trailing blank line that `cargo fmt` removes).
+    s.truncate(s.trim_end().len());
+    s.push('\n');
     s
 }
 
