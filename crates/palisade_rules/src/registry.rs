@@ -8,6 +8,17 @@ static RULES: &[&dyn Rule] = &[
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
     &rules::workloads::privileged_container::PrivilegedContainer,
+    &rules::workloads::apparmor_unconfined::ApparmorUnconfined,
+    &rules::workloads::apparmor_profile_missing::ApparmorProfileMissing,
+    &rules::workloads::apparmor_annotation_invalid::ApparmorAnnotationInvalid,
+    &rules::workloads::seccomp_profile_missing::SeccompProfileMissing,
+    &rules::workloads::seccomp_unconfined::SeccompUnconfined,
+    &rules::workloads::seccomp_deprecated_annotation::SeccompDeprecatedAnnotation,
+    &rules::workloads::service_account_token_automount::ServiceAccountTokenAutomount,
+    &rules::workloads::deprecated_service_account_field::DeprecatedServiceAccountField,
+    &rules::workloads::resource_limits_missing::ResourceLimitsMissing,
+    &rules::workloads::resource_limits_exceeded::ResourceLimitsExceeded,
+    &rules::workloads::resource_requests_missing::ResourceRequestsMissing,
 ];
 
 /// Every rule, ordered by code.
