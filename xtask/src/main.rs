@@ -191,6 +191,24 @@ fn generate(check: bool) -> Result<()> {
         let existing = fs::read_to_string(&path).unwrap_or_default();
         outputs.push((path, module_text(section, &rules, &existing)));
     }
+    let registry_path = root().join("crates/palisade_rules/src/registry.rs");
+    let registry_stale =
+        fs::read_to_string(&registry_path).ok().as_deref() != Some(outputs[0].1.as_str());
+    if registry_stale && !check {
+        // The docs come from the compiled rules: write the registry and module lists, then run
+        // again so that the rules just registered are compiled in.
+        for (path, text) in &outputs {
+            write_if_changed(path, text)?;
+        }
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--package", "xtask", "--", "generate"])
+            .current_dir(root())
+            .status()?;
+        if !status.success() {
+            bail!("regenerating the docs with the new registry failed");
+        }
+        return Ok(());
+    }
     let docs_dir = root().join("docs/rules");
     for (name, text) in docs_text() {
         outputs.push((docs_dir.join(name), text));

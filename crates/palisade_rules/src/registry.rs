@@ -16,10 +16,21 @@ static RULES: &[&dyn Rule] = &[
     &rules::workloads::container_runtime_socket_mounted::ContainerRuntimeSocketMounted,
     &rules::workloads::host_port::HostPort,
     &rules::workloads::host_process::HostProcess,
+    &rules::workloads::apparmor_unconfined::ApparmorUnconfined,
+    &rules::workloads::apparmor_profile_missing::ApparmorProfileMissing,
+    &rules::workloads::apparmor_annotation_invalid::ApparmorAnnotationInvalid,
+    &rules::workloads::seccomp_profile_missing::SeccompProfileMissing,
+    &rules::workloads::seccomp_unconfined::SeccompUnconfined,
+    &rules::workloads::seccomp_deprecated_annotation::SeccompDeprecatedAnnotation,
     &rules::workloads::selinux_options::SelinuxOptions,
     &rules::workloads::proc_mount_unmasked::ProcMountUnmasked,
     &rules::workloads::unsafe_sysctls::UnsafeSysctls,
     &rules::workloads::restricted_volume_type::RestrictedVolumeType,
+    &rules::workloads::service_account_token_automount::ServiceAccountTokenAutomount,
+    &rules::workloads::deprecated_service_account_field::DeprecatedServiceAccountField,
+    &rules::workloads::resource_limits_missing::ResourceLimitsMissing,
+    &rules::workloads::resource_limits_exceeded::ResourceLimitsExceeded,
+    &rules::workloads::resource_requests_missing::ResourceRequestsMissing,
 ];
 
 /// Every rule, ordered by code.

@@ -1,8 +1,13 @@
 //! Rules of the `workloads` checklist section.
 
 pub(crate) mod host_access;
+pub(crate) mod pod_fields;
 
+pub mod apparmor_annotation_invalid;
+pub mod apparmor_profile_missing;
+pub mod apparmor_unconfined;
 pub mod container_runtime_socket_mounted;
+pub mod deprecated_service_account_field;
 pub mod host_ipc;
 pub mod host_network;
 pub mod host_path_volume;
@@ -11,7 +16,14 @@ pub mod host_port;
 pub mod host_process;
 pub mod privileged_container;
 pub mod proc_mount_unmasked;
+pub mod resource_limits_exceeded;
+pub mod resource_limits_missing;
+pub mod resource_requests_missing;
 pub mod restricted_volume_type;
+pub mod seccomp_deprecated_annotation;
+pub mod seccomp_profile_missing;
+pub mod seccomp_unconfined;
 pub mod selinux_options;
 pub mod sensitive_host_path_mounted;
+pub mod service_account_token_automount;
 pub mod unsafe_sysctls;
