@@ -137,6 +137,10 @@ fn module_text(section: &str, rules: &[RuleFile], existing: &str) -> String {
     for m in modules {
         let _ = writeln!(s, "pub mod {m};");
     }
+    // A section without rules ends after its doc comment, as rustfmt leaves it.
+    let end = s.trim_end_matches('\n').len();
+    s.truncate(end);
+    s.push('\n');
     s
 }
 
