@@ -8,6 +8,13 @@ static RULES: &[&dyn Rule] = &[
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
     &rules::workloads::privileged_container::PrivilegedContainer,
+    &rules::workloads::privileged_not_explicit::PrivilegedNotExplicit,
+    &rules::workloads::privilege_escalation_allowed::PrivilegeEscalationAllowed,
+    &rules::workloads::root_filesystem_writable::RootFilesystemWritable,
+    &rules::workloads::run_as_root::RunAsRoot,
+    &rules::workloads::run_as_non_root_not_enforced::RunAsNonRootNotEnforced,
+    &rules::workloads::capabilities_not_dropped::CapabilitiesNotDropped,
+    &rules::workloads::capability_added::CapabilityAdded,
 ];
 
 /// Every rule, ordered by code.
