@@ -82,7 +82,7 @@ impl Rule for PrivilegeEscalationAllowed {
                 (Some(true), Some(field)) => {
                     let mut message = format!(
                         "{} allows privilege escalation: set-user-ID binaries and file \
-                         capabilities can make it root",
+                         capabilities can raise its privileges",
                         c.describe()
                     );
                     if let Some(implied) = &implied {
