@@ -117,68 +117,76 @@ fn render(findings: &[Finding], file_name: &str) -> String {
 
 #[test]
 fn rule_fixtures() {
-    insta::glob!("../resources/test/fixtures", "*/*.yaml", |path: &std::path::Path| {
-        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let code = stem.split('_').next().unwrap().to_owned();
-        let rule = all_rules()
-            .iter()
-            .find(|r| r.meta().code == code)
-            .unwrap_or_else(|| panic!("{}: no rule with code {code}", path.display()));
-        let text = std::fs::read_to_string(path).unwrap();
-        let settings = settings_from_header(&text);
-        // The rule under test, plus the suppression rules so that overrides show up.
-        let selection = Selection {
-            select: vec![code.clone(), "MSC".to_owned()],
-            ..Selection::default()
-        };
-        let engine = Engine::new(selection.resolve().unwrap(), settings);
-        let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut report = engine.check_file(SourceFile {
-            path: Some(&file_name),
-            text: &text,
-        });
-        let estate = std::mem::take(&mut report.estate);
-        let mut findings = report.findings;
-        findings.extend(engine.finish(estate));
-        findings.sort_by_key(|f| (f.line, f.column, f.code));
-        assert!(
-            report.errors.is_empty(),
-            "{file_name}: input errors {:?}",
-            report.errors
-        );
+    insta::glob!(
+        "../resources/test/fixtures",
+        "*/*.yaml",
+        |path: &std::path::Path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let code = stem.split('_').next().unwrap().to_owned();
+            let rule = all_rules()
+                .iter()
+                .find(|r| r.meta().code == code)
+                .unwrap_or_else(|| panic!("{}: no rule with code {code}", path.display()));
+            let text = std::fs::read_to_string(path).unwrap();
+            let settings = settings_from_header(&text);
+            // The rule under test, plus the suppression rules so that overrides show up.
+            let selection = Selection {
+                select: vec![code.clone(), "MSC".to_owned()],
+                ..Selection::default()
+            };
+            let engine = Engine::new(selection.resolve().unwrap(), settings);
+            let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let mut report = engine.check_file(SourceFile {
+                path: Some(&file_name),
+                text: &text,
+            });
+            let estate = std::mem::take(&mut report.estate);
+            let mut findings = report.findings;
+            findings.extend(engine.finish(estate));
+            findings.sort_by_key(|f| (f.line, f.column, f.code));
+            assert!(
+                report.errors.is_empty(),
+                "{file_name}: input errors {:?}",
+                report.errors
+            );
 
-        let own: Vec<&Finding> = findings.iter().filter(|f| f.code == code).collect();
-        assert!(
-            !own.is_empty(),
-            "{file_name}: the fixture must make {code} fire"
-        );
-        let objects_with_findings: std::collections::HashSet<_> = own
-            .iter()
-            .map(|f| (f.resource.kind.clone(), f.resource.name.clone()))
-            .collect();
-        assert!(
-            objects_with_findings.len() < report.stats.objects,
-            "{file_name}: the fixture needs at least one document that passes {code}"
-        );
-        for f in &own {
+            let own: Vec<&Finding> = findings.iter().filter(|f| f.code == code).collect();
             assert!(
-                !f.message.is_empty() && !f.remediation.is_empty(),
-                "{file_name}: {f:?}"
+                !own.is_empty(),
+                "{file_name}: the fixture must make {code} fire"
             );
+            let objects_with_findings: std::collections::HashSet<_> = own
+                .iter()
+                .map(|f| (f.resource.kind.clone(), f.resource.name.clone()))
+                .collect();
             assert!(
-                f.severity <= rule.meta().severity,
-                "{file_name}: severity above default"
+                objects_with_findings.len() < report.stats.objects,
+                "{file_name}: the fixture needs at least one document that passes {code}"
             );
-            assert!(f.line.is_some() && f.column.is_some() && f.range.is_some());
+            for f in &own {
+                assert!(
+                    !f.message.is_empty() && !f.remediation.is_empty(),
+                    "{file_name}: {f:?}"
+                );
+                assert!(
+                    f.severity <= rule.meta().severity,
+                    "{file_name}: severity above default"
+                );
+                assert!(f.line.is_some() && f.column.is_some() && f.range.is_some());
+            }
+
+            let mut out = render(&findings, &file_name);
+            let _ = write!(
+                out,
+                "{} finding(s), {} object(s) checked",
+                findings.len(),
+                report.stats.objects
+            );
+            // One snapshot per fixture, named after it (`fixtures__CODE[_variant].snap`), not
+            // after its path as `glob!` would once there is more than one fixture.
+            let mut snapshot_settings = insta::Settings::clone_current();
+            snapshot_settings.remove_snapshot_suffix();
+            snapshot_settings.bind(|| insta::assert_snapshot!(stem.as_str(), out));
         }
-
-        let mut out = render(&findings, &file_name);
-        let _ = write!(
-            out,
-            "{} finding(s), {} object(s) checked",
-            findings.len(),
-            report.stats.objects
-        );
-        insta::assert_snapshot!(stem.as_str(), out);
-    });
+    );
 }
