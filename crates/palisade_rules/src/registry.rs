@@ -4,6 +4,10 @@ use crate::meta::Rule;
 use crate::rules;
 
 static RULES: &[&dyn Rule] = &[
+    &rules::images::image_tag_missing::ImageTagMissing,
+    &rules::images::image_tag_latest::ImageTagLatest,
+    &rules::images::image_tag_mismatch::ImageTagMismatch,
+    &rules::images::image_pull_policy_not_always::ImagePullPolicyNotAlways,
     &rules::misc::redundant_override::RedundantOverride,
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
