@@ -4,6 +4,7 @@ use crate::meta::Rule;
 use crate::rules;
 
 static RULES: &[&dyn Rule] = &[
+    &rules::components::deprecated_api_version::DeprecatedApiVersion,
     &rules::images::image_tag_missing::ImageTagMissing,
     &rules::images::image_tag_latest::ImageTagLatest,
     &rules::images::image_tag_mismatch::ImageTagMismatch,
