@@ -12,6 +12,8 @@ static RULES: &[&dyn Rule] = &[
     &rules::misc::redundant_override::RedundantOverride,
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
+    &rules::network::missing_default_deny_network_policy::MissingDefaultDenyNetworkPolicy,
+    &rules::network::allow_all_network_policy::AllowAllNetworkPolicy,
     &rules::workloads::privileged_container::PrivilegedContainer,
 ];
 
