@@ -15,6 +15,8 @@ static RULES: &[&dyn Rule] = &[
     &rules::network::missing_default_deny_network_policy::MissingDefaultDenyNetworkPolicy,
     &rules::network::allow_all_network_policy::AllowAllNetworkPolicy,
     &rules::workloads::privileged_container::PrivilegedContainer,
+    &rules::workloads::secret_in_env::SecretInEnv,
+    &rules::workloads::invalid_field_type::InvalidFieldType,
 ];
 
 /// Every rule, ordered by code.
