@@ -22,24 +22,18 @@ pub struct ServiceAccountFact {
     pub automount: Option<bool>,
 }
 
-/// A NetworkPolicy of the input, reduced to what the rules ask of it.
+/// A `networking.k8s.io/v1` NetworkPolicy of the input, reduced to what the rules ask of it.
 #[derive(Clone, Debug)]
 pub struct NetworkPolicyFact {
     pub namespace: Option<String>,
     pub name: Option<String>,
-    /// `podSelector` selects every pod: no matchLabels and no matchExpressions.
+    /// `podSelector` selects every pod: no matchLabels and no matchExpressions (an absent
+    /// `podSelector` reads as the empty selector).
     pub selects_all_pods: bool,
     /// `policyTypes` as written; `None` when the field is absent.
     pub policy_types: Option<Vec<String>>,
     pub ingress_rules: usize,
     pub egress_rules: usize,
-    /// An ingress rule with no `from` (allows every source).
-    pub allows_all_ingress: bool,
-    /// An egress rule with no `to` (allows every destination).
-    pub allows_all_egress: bool,
-    /// Findings about this policy prepared while reading it, keyed by what they report.
-    pub allow_all_ingress_finding: Option<Finding>,
-    pub allow_all_egress_finding: Option<Finding>,
 }
 
 impl NetworkPolicyFact {
@@ -49,16 +43,37 @@ impl NetworkPolicyFact {
             .is_some_and(|t| t.iter().any(|x| x == ty))
     }
 
-    /// A catch-all policy that denies all traffic in `direction` ("Ingress" or "Egress"):
-    /// no rules for it, and the direction listed explicitly in `policyTypes`.
-    pub fn denies_all(&self, direction: &str) -> bool {
-        let rules = if direction == "Ingress" {
+    fn rules(&self, direction: &str) -> usize {
+        if direction == "Ingress" {
             self.ingress_rules
         } else {
             self.egress_rules
-        };
-        self.selects_all_pods && rules == 0 && self.lists_type(direction)
+        }
     }
+
+    /// A catch-all policy that denies all traffic in `direction` ("Ingress" or "Egress"):
+    /// no rules for it, and the direction listed explicitly in `policyTypes`. An omitted
+    /// `policyTypes` does not count, as in kubeaudit's manifest mode.
+    pub fn denies_all(&self, direction: &str) -> bool {
+        self.selects_all_pods && self.rules(direction) == 0 && self.lists_type(direction)
+    }
+
+    /// A catch-all policy without `policyTypes` that the API server turns into a deny-all
+    /// for `direction` when it defaults the field (`Ingress` always; `Egress` only when there
+    /// are egress rules, so never a deny-all).
+    pub fn denies_all_once_defaulted(&self, direction: &str) -> bool {
+        self.selects_all_pods
+            && self.policy_types.is_none()
+            && direction == "Ingress"
+            && self.ingress_rules == 0
+    }
+}
+
+/// A `v1` Namespace object of the input.
+#[derive(Clone, Debug)]
+pub struct NamespaceFact {
+    /// `None` for a Namespace without a name, which kubeaudit takes to hold every policy.
+    pub name: Option<String>,
 }
 
 /// Every fact collected from the input, plus the postponed decisions.
@@ -66,6 +81,7 @@ impl NetworkPolicyFact {
 pub struct Estate {
     pub service_accounts: Vec<ServiceAccountFact>,
     pub network_policies: Vec<NetworkPolicyFact>,
+    pub namespaces: Vec<NamespaceFact>,
     pub(crate) deferred: Vec<Deferred>,
 }
 
@@ -73,6 +89,7 @@ impl Estate {
     pub fn merge(&mut self, other: Estate) {
         self.service_accounts.extend(other.service_accounts);
         self.network_policies.extend(other.network_policies);
+        self.namespaces.extend(other.namespaces);
         self.deferred.extend(other.deferred);
     }
 
@@ -106,6 +123,13 @@ impl Estate {
             .filter(move |p| namespace.is_none() || p.namespace.as_deref() == namespace)
     }
 
+    /// Whether the input holds a Namespace object for `namespace` (or one without a name).
+    pub fn has_namespace(&self, namespace: Option<&str>) -> bool {
+        self.namespaces
+            .iter()
+            .any(|n| n.name.is_none() || n.name.as_deref() == namespace)
+    }
+
     /// Runs the postponed decisions.
     pub fn resolve(&mut self) -> Vec<Finding> {
         let deferred = std::mem::take(&mut self.deferred);
@@ -129,5 +153,51 @@ pub fn collect_service_account(object: &Object<'_>, estate: &mut Estate) {
         namespace: object.namespace().map(str::to_owned),
         name: object.name().unwrap_or("").to_owned(),
         automount,
+    });
+}
+
+/// Records a `networking.k8s.io/v1` NetworkPolicy. Several rules may call it for the same
+/// object: the estate a checker holds is the current object's, so the policy is recorded once.
+pub fn collect_network_policy(object: &Object<'_>, estate: &mut Estate) {
+    if object.kind != "NetworkPolicy"
+        || object.api_version != "networking.k8s.io/v1"
+        || !estate.network_policies.is_empty()
+    {
+        return;
+    }
+    let doc = object.doc;
+    let spec = object.get(&["spec"]);
+    let field = |key: &str| spec.and_then(|s| doc.get(s, key));
+    let selects_all_pods = field("podSelector").is_none_or(|sel| {
+        let empty = |key: &str| {
+            doc.get(sel, key)
+                .is_none_or(|n| doc.entries(n).is_empty() && doc.items(n).is_empty())
+        };
+        empty("matchLabels") && empty("matchExpressions")
+    });
+    let policy_types = field("policyTypes").filter(|&n| !doc.is_null(n)).map(|n| {
+        doc.items(n)
+            .iter()
+            .filter_map(|&t| doc.str(t).map(str::to_owned))
+            .collect()
+    });
+    let count = |key: &str| field(key).map_or(0, |n| doc.items(n).len());
+    estate.network_policies.push(NetworkPolicyFact {
+        namespace: object.namespace().map(str::to_owned),
+        name: object.name().map(str::to_owned),
+        selects_all_pods,
+        policy_types,
+        ingress_rules: count("ingress"),
+        egress_rules: count("egress"),
+    });
+}
+
+/// Records a `v1` Namespace, once per object (see [`collect_network_policy`]).
+pub fn collect_namespace(object: &Object<'_>, estate: &mut Estate) {
+    if object.kind != "Namespace" || object.api_version != "v1" || !estate.namespaces.is_empty() {
+        return;
+    }
+    estate.namespaces.push(NamespaceFact {
+        name: object.name().map(str::to_owned),
     });
 }

@@ -4,9 +4,16 @@ use crate::meta::Rule;
 use crate::rules;
 
 static RULES: &[&dyn Rule] = &[
+    &rules::components::deprecated_api_version::DeprecatedApiVersion,
+    &rules::images::image_tag_missing::ImageTagMissing,
+    &rules::images::image_tag_latest::ImageTagLatest,
+    &rules::images::image_tag_mismatch::ImageTagMismatch,
+    &rules::images::image_pull_policy_not_always::ImagePullPolicyNotAlways,
     &rules::misc::redundant_override::RedundantOverride,
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
+    &rules::network::missing_default_deny_network_policy::MissingDefaultDenyNetworkPolicy,
+    &rules::network::allow_all_network_policy::AllowAllNetworkPolicy,
     &rules::workloads::privileged_container::PrivilegedContainer,
     &rules::workloads::privileged_not_explicit::PrivilegedNotExplicit,
     &rules::workloads::privilege_escalation_allowed::PrivilegeEscalationAllowed,
@@ -38,6 +45,8 @@ static RULES: &[&dyn Rule] = &[
     &rules::workloads::resource_limits_missing::ResourceLimitsMissing,
     &rules::workloads::resource_limits_exceeded::ResourceLimitsExceeded,
     &rules::workloads::resource_requests_missing::ResourceRequestsMissing,
+    &rules::workloads::secret_in_env::SecretInEnv,
+    &rules::workloads::invalid_field_type::InvalidFieldType,
 ];
 
 /// Every rule, ordered by code.
