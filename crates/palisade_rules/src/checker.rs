@@ -296,6 +296,25 @@ impl ReportBuilder<'_, '_, '_> {
         self
     }
 
+    /// Masks the reported value in the source excerpt (for secrets: reports end up in CI logs).
+    pub fn redact_source(mut self) -> Self {
+        let f = self.f();
+        if let (Some(line), Some(col), Some(end)) = (&f.source_line, f.column, f.end_column) {
+            if f.end_line == f.line {
+                let (start, end) = (col as usize - 1, end as usize - 1);
+                let masked: String = line
+                    .chars()
+                    .enumerate()
+                    .map(|(i, ch)| if i >= start && i < end { '*' } else { ch })
+                    .collect();
+                f.source_line = Some(masked);
+            } else {
+                f.source_line = None;
+            }
+        }
+        self
+    }
+
     /// Returns the finding instead of recording it, for [`Checker::defer`].
     pub fn build(mut self) -> Finding {
         self.record = false;

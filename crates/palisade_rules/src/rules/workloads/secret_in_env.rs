@@ -98,6 +98,7 @@ impl Rule for SecretInEnv {
                 };
                 let path = c.path.key("env").index(i).key("value");
                 cx.report(value_node, path)
+                    .redact_source()
                     .container(c)
                     .message(format!(
                         "{} sets env `{name}` to {what}: it is readable by anyone who can read \
