@@ -11,6 +11,8 @@ use palisade_render::{JsonReporter, Reporter, Summary, TextReporter};
 use palisade_rules::{
     Engine, Estate, FileReport, InputError, Selection, Settings, SourceFile, parse_version,
 };
+use std::path::PathBuf;
+
 use rayon::prelude::*;
 
 use crate::cli::{ColorChoice, Format, ScanArgs};
@@ -247,18 +249,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         let mut errors = Vec::new();
         let files = input::collect_files(&paths, &excludes, &mut errors);
         run.errors.extend(errors);
-        let mut batch: Vec<std::path::PathBuf> = Vec::new();
-        let mut batch_bytes = 0u64;
-        for file in files {
-            batch_bytes += std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-            batch.push(file);
-            if batch.len() >= BATCH_FILES || batch_bytes >= BATCH_BYTES {
-                scan_batch(&engine, &mut run, &batch)?;
-                batch.clear();
-                batch_bytes = 0;
-            }
-        }
-        scan_batch(&engine, &mut run, &batch)?;
+        scan_files(&engine, &mut run, files)?;
     }
 
     let estate = std::mem::take(&mut run.estate);
@@ -278,12 +269,46 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     })
 }
 
-fn scan_batch(engine: &Engine, run: &mut Run<'_>, batch: &[std::path::PathBuf]) -> Result<()> {
-    let reports: Vec<FileReport> = batch.par_iter().map(|p| check_path(engine, p)).collect();
-    for report in reports {
-        run.emit(report)?;
+/// Splits files into batches of at most [`BATCH_FILES`] files or [`BATCH_BYTES`] bytes.
+fn batches(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut batch = Vec::new();
+    let mut bytes = 0u64;
+    for file in files {
+        bytes += std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        batch.push(file);
+        if batch.len() >= BATCH_FILES || bytes >= BATCH_BYTES {
+            out.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
     }
-    Ok(())
+    if !batch.is_empty() {
+        out.push(batch);
+    }
+    out
+}
+
+/// Checks batches on a producer thread (each batch in parallel) while this thread writes the
+/// previous batch's findings in path order. At most three batches are alive at once.
+fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result<()> {
+    let batches = batches(files);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileReport>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for batch in batches {
+                let reports = batch.par_iter().map(|p| check_path(engine, p)).collect();
+                if tx.send(reports).is_err() {
+                    break;
+                }
+            }
+        });
+        for reports in rx {
+            for report in reports {
+                run.emit(report)?;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn scan_stdin(engine: &Engine, run: &mut Run<'_>) -> Result<()> {
