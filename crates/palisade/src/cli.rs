@@ -18,6 +18,8 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
+    /// Audit this node against the CIS Kubernetes Benchmark (components, files, runtime, OS)
+    Node(NodeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -129,4 +131,32 @@ pub struct RulesArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Audit the node filesystem under DIR (a folder holding proc/ and etc/: a mounted host,
+    /// a disk image) instead of `/`
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only report findings at or above this severity (critical, high, medium, low, info)
+    #[arg(long, value_parser = parse_severity, default_value = "info", value_name = "SEVERITY")]
+    pub min_severity: Severity,
+
+    /// Exit with 1 when a finding is at or above this severity
+    #[arg(long, value_parser = parse_severity, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// Also print why each not-applicable control does not apply (text output)
+    #[arg(long)]
+    pub show_not_applicable: bool,
 }

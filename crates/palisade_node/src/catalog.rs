@@ -116,6 +116,8 @@ pub struct Control {
     pub checks: Vec<Check>,
     pub remediation: String,
     pub notes: Option<String>,
+    /// For manual controls: what a person should look at.
+    pub manual_review: Option<String>,
 }
 
 /// A named file of the benchmark and where to look for it.
@@ -225,6 +227,7 @@ pub fn parse(source: &str) -> Result<Catalog, String> {
             checks,
             remediation: field("remediation")?,
             notes: text(doc, c, "notes"),
+            manual_review: text(doc, c, "manual_review"),
             id,
         });
     }

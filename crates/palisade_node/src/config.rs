@@ -141,7 +141,13 @@ impl Flatten<'_, '_> {
                 self.out.insert(key, v);
             } else {
                 for (n, &i) in items.iter().enumerate() {
-                    self.walk(i, format!("{key}[{n}]"));
+                    let item = format!("{key}[{n}]");
+                    if doc.is_mapping(i) {
+                        // The item itself, for its position (an empty value).
+                        let v = self.value(i, String::new(), None);
+                        self.out.insert(item.clone(), v);
+                    }
+                    self.walk(i, item);
                 }
             }
         } else if !doc.is_null(node)

@@ -133,6 +133,11 @@ const K3S_DEFAULTS: &[(Component, &str, &str)] = &[
         "tls-private-key-file",
         "/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.key",
     ),
+    (
+        Component::ApiServer,
+        "tls-cipher-suites",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
+    ),
     (Component::ControllerManager, "bind-address", "127.0.0.1"),
     (
         Component::ControllerManager,

@@ -198,9 +198,28 @@ pub(crate) fn judge_benchmark(cx: &Cx<'_>) -> Vec<ControlResult> {
 
 fn judge(cx: &Cx<'_>, control: &'static Control) -> ControlResult {
     if control.checks.is_empty() {
-        let mut ev = vec![Evidence::note(format!("manual review: {}", control.title))];
-        if let Some(n) = &control.notes {
-            ev.push(Evidence::note(format!("look at: {n}")));
+        // Cluster-wide manual controls are reviewed where the control plane runs.
+        let owner = match control.component {
+            Component::Cluster | Component::ControlPlaneFiles => Component::ApiServer,
+            c => c,
+        };
+        if cx.d.get(owner).is_none() {
+            let (status, ev) = absence(cx, owner);
+            return result(control, status, vec![ev]);
+        }
+        let look = control
+            .manual_review
+            .as_deref()
+            .or(control.notes.as_deref())
+            .unwrap_or(&control.remediation);
+        let mut ev = vec![Evidence::note(format!("manual review — look at: {look}"))];
+        if control.id == "3.2.2"
+            && let Some(p) = cx.d.get(Component::ApiServer)
+        {
+            ev.push(match p.flags.get("audit-policy-file") {
+                Some(f) => Evidence::file(format!("the audit policy is {f}"), f),
+                None => Evidence::note("kube-apiserver has no --audit-policy-file (see 3.2.1)"),
+            });
         }
         return result(control, Status::Warn, ev);
     }
@@ -223,13 +242,15 @@ fn judge(cx: &Cx<'_>, control: &'static Control) -> ControlResult {
             .iter()
             .any(|o| matches!(o, Outcome::Skip(s, _) if *s == status))
         {
-            let ev = outcomes
-                .into_iter()
-                .filter_map(|o| match o {
-                    Outcome::Skip(s, e) if s == status => Some(e),
-                    _ => None,
-                })
-                .collect();
+            let mut ev: Vec<Evidence> = Vec::new();
+            for o in outcomes {
+                if let Outcome::Skip(s, e) = o
+                    && s == status
+                    && !ev.contains(&e)
+                {
+                    ev.push(e);
+                }
+            }
             return result(control, status, ev);
         }
     }
@@ -263,8 +284,14 @@ enum Outcome {
 }
 
 fn absent_component(cx: &Cx<'_>, c: Component) -> Outcome {
+    let (status, ev) = absence(cx, c);
+    Outcome::Skip(status, ev)
+}
+
+/// Why a component's controls do not apply: it does not run (or `/proc` is unreadable).
+fn absence(cx: &Cx<'_>, c: Component) -> (Status, Evidence) {
     if !cx.d.proc_readable {
-        return Outcome::Skip(
+        return (
             Status::Error,
             Evidence::note(format!(
                 "cannot tell whether {} runs: {}",
@@ -276,7 +303,7 @@ fn absent_component(cx: &Cx<'_>, c: Component) -> Outcome {
             )),
         );
     }
-    Outcome::Skip(
+    (
         Status::NotApplicable,
         Evidence::note(format!("no {} process runs on this node", c.as_str())),
     )
@@ -389,21 +416,21 @@ fn lookup(cx: &Cx<'_>, p: &Process, check: &Check) -> Result<Option<Value>, Stri
         (Some(cfg), Some(d)) => (
             Some(d),
             format!(
-                "not set; {} uses its config-file default with {}",
-                p.component.as_str(),
-                cfg.files.join(", ")
+                "not set in {}; the {} config-file default is",
+                cfg.files.join(", "),
+                p.component.as_str()
+            ),
+        ),
+        _ if with_config.is_none() && check.config_key.is_some() => (
+            check.default.as_ref(),
+            format!(
+                "not set, and {} (pid {}) runs without a config file; its flag default is",
+                p.found_as, p.pid
             ),
         ),
         _ => (
             check.default.as_ref(),
-            if with_config.is_none() && check.config_key.is_some() {
-                format!(
-                    "not set and no config file; {} uses its flag default",
-                    p.component.as_str()
-                )
-            } else {
-                format!("not set; {} uses its default", p.component.as_str())
-            },
+            format!("not set; the {} default is", p.component.as_str()),
         ),
     };
     Ok(default.map(|d| Value {
@@ -537,9 +564,13 @@ fn encryption_check(cx: &Cx<'_>, check: &Check) -> Outcome {
             .iter()
             .find(|(k, _)| k.starts_with(&prefix))
             .map(|(k, v)| {
+                // Point at the provider's list item, not at a value inside it.
+                let item = cfg
+                    .get(&format!("resources[{i}].providers[0]"))
+                    .unwrap_or(v);
                 (
                     k[prefix.len()..].split('.').next().unwrap_or("").to_owned(),
-                    v,
+                    item,
                 )
             });
         let secrets = elements(&res.value).any(|r| r == "secrets" || r == "*.*" || r == "*.");

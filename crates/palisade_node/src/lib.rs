@@ -17,7 +17,7 @@ mod report;
 
 use std::path::Path;
 
-pub use catalog::{CONTROLS_YAML, Catalog, Component, Control, catalog};
+pub use catalog::{CONTROLS_YAML, Catalog, Check, CheckKind, Component, Control, Op, catalog};
 pub use eval::{ControlResult, Evidence, NodeReport, Status};
 pub use report::{InputErrorLike, findings, render_text, severity};
 
