@@ -34,8 +34,18 @@ struct JsonReport<'a> {
 
 pub fn run(args: NodeArgs) -> Result<u8> {
     let root = args.root.clone().unwrap_or_else(|| "/".into());
-    if !root.is_dir() {
-        anyhow::bail!("--root {}: not a folder", root.display());
+    match std::fs::metadata(&root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => anyhow::bail!("--root {}: not a folder", root.display()),
+        Err(e) => anyhow::bail!(
+            "--root {}: {e}{}",
+            root.display(),
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                " (reading another process's /proc/<pid>/root needs root and CAP_SYS_PTRACE)"
+            } else {
+                ""
+            }
+        ),
     }
     let report = audit(&root);
     let all = findings(&report);

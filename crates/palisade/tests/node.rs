@@ -1,0 +1,168 @@
+//! `palisade node` end to end: exit codes, the JSON report and its schema, text output.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn write(root: &Path, path: &str, mode: u32, text: &str) {
+    let p = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn process(root: &Path, pid: u32, argv: &[&str]) {
+    write(
+        root,
+        &format!("/proc/{pid}/cmdline"),
+        0o644,
+        &(argv.join("\0") + "\0"),
+    );
+}
+
+/// A worker with a flags-only kubelet: anonymous auth and AlwaysAllow by default.
+fn weak_worker() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/etc/hostname", 0o644, "worker-1\n");
+    write(
+        r,
+        "/proc/sys/kernel/unprivileged_bpf_disabled",
+        0o644,
+        "1\n",
+    );
+    write(r, "/etc/kubernetes/kubelet.conf", 0o600, "kind: Config\n");
+    process(
+        r,
+        42,
+        &[
+            "/usr/bin/kubelet",
+            "--kubeconfig",
+            "/etc/kubernetes/kubelet.conf",
+        ],
+    );
+    dir
+}
+
+fn node(root: &Path, args: &[&str]) -> (String, i32) {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(workspace())
+        .arg("node")
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+#[test]
+fn json_report_matches_the_schema_and_fails_on_critical_controls() {
+    let dir = weak_worker();
+    let (text, code) = node(dir.path(), &["--format", "json"]);
+    assert_eq!(code, 1, "{text}");
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let anonymous = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "NOD411")
+        .expect("4.2.1 fails");
+    assert_eq!(anonymous["name"], "cis-4.2.1");
+    assert_eq!(anonymous["severity"], "critical");
+    assert_eq!(anonymous["section"], "components");
+    assert_eq!(anonymous["resource"]["kind"], "Node");
+    assert_eq!(anonymous["resource"]["name"], "worker-1");
+    let results = report["node"]["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["id"] == "4.1.5").unwrap();
+    assert_eq!(r["status"], "pass");
+    let r = results.iter().find(|r| r["id"] == "1.2.6").unwrap();
+    assert_eq!(r["status"], "not-applicable");
+    assert_eq!(report["summary"]["critical"], 2);
+}
+
+#[test]
+fn text_report_has_a_summary_table_and_fail_on_is_honoured() {
+    let dir = weak_worker();
+    let (text, code) = node(dir.path(), &["--fail-on", "critical"]);
+    assert_eq!(code, 1);
+    assert!(text.contains("[FAIL ] 4.2.1 Anonymous requests to the kubelet are disabled"));
+    assert!(text.contains("== Summary =="));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("4 Worker Nodes") && l.split_whitespace().count() == 8),
+        "{text}"
+    );
+    // Below the threshold: exit 0.
+    write(
+        dir.path(),
+        "/var/lib/kubelet/config.yaml",
+        0o600,
+        "kind: KubeletConfiguration\n",
+    );
+    process(
+        dir.path(),
+        42,
+        &["kubelet", "--config=/var/lib/kubelet/config.yaml"],
+    );
+    let (_, code) = node(dir.path(), &["--fail-on", "critical"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn unreadable_proc_and_bad_root_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, code) = node(dir.path(), &[]);
+    assert_eq!(code, 2);
+    Command::cargo_bin("palisade")
+        .unwrap()
+        .args(["node", "--root", "/nonexistent/palisade-root"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--root /nonexistent/palisade-root: No such file",
+        ));
+}
+
+/// The shipped manifest passes `palisade scan`: nothing above low, host access suppressed with
+/// reasons.
+#[test]
+fn deploy_manifest_passes_scan() {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(workspace())
+        .args(["scan", "deploy/palisade-node.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = &report["summary"];
+    for sev in ["critical", "high", "medium"] {
+        assert_eq!(s[sev], 0, "{sev}: {report}");
+    }
+    assert!(s["suppressed"].as_u64().unwrap() >= 4);
+}
