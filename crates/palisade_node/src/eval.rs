@@ -525,6 +525,16 @@ fn flag_check(cx: &Cx<'_>, control: &Control, check: &Check) -> Outcome {
                 _ => check.if_absent_pass,
             };
             let mut text = format!("--{name} is not set ({} pid {})", p.found_as, p.pid);
+            if let (Some(key), Some(Ok(cfg))) =
+                (&check.config_key, cx.component_config(p.component))
+            {
+                text = format!(
+                    "--{name} is not set ({} pid {}) and {key} is not in {}",
+                    p.found_as,
+                    p.pid,
+                    cfg.files.join(", ")
+                );
+            }
             if !ok {
                 text = format!("{text} — {name} {rule}");
             }

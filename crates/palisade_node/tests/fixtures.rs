@@ -980,3 +980,39 @@ fn missing_files_never_fail() {
             .all(|x| x.status != Status::Fail)
     );
 }
+
+/// The kube-bench-style text report with its per-section summary table.
+#[test]
+fn text_report_of_an_insecure_worker() {
+    if !is_root() {
+        eprintln!(
+            "WARNING: not running as root: text_report_of_an_insecure_worker SKIPPED (its ownership lines need chown)"
+        );
+        return;
+    }
+    let mut r = Root::new();
+    r.write(
+        "/etc/kubernetes/kubelet.conf",
+        0o644,
+        0,
+        0,
+        "kind: Config\n",
+    );
+    r.write(
+        "/var/lib/kubelet/config.yaml",
+        0o600,
+        0,
+        0,
+        "kind: KubeletConfiguration\nauthorization:\n  mode: AlwaysAllow\n",
+    );
+    r.process(&[
+        "kubelet",
+        "--config=/var/lib/kubelet/config.yaml",
+        "--kubeconfig=/etc/kubernetes/kubelet.conf",
+    ]);
+    r.hardened_os();
+    let report = audit(r.path());
+    let mut out = Vec::new();
+    palisade_node::render_text(&report, &mut out, false).unwrap();
+    insta::assert_snapshot!("text-worker-insecure", String::from_utf8(out).unwrap());
+}
