@@ -499,6 +499,24 @@ fn flag_check(cx: &Cx<'_>, control: &Control, check: &Check) -> Outcome {
     let Some(p) = cx.d.get(control.component) else {
         return absent_component(cx, control.component);
     };
+    // Audit events sent to a webhook leave the node: that satisfies the audit-log intent, and
+    // the log-file rotation settings then have no file to rotate.
+    if p.component == Component::ApiServer
+        && p.flags.get("audit-log-path").is_none()
+        && let Some(hook) = p.flags.get("audit-webhook-config-file")
+    {
+        let ev = Evidence::note(format!(
+            "--audit-webhook-config-file={hook} ({}): audit events go to a webhook, off the node",
+            p.flag_source("audit-webhook-config-file")
+        ));
+        match check.target.as_str() {
+            "--audit-log-path" => return Outcome::Judged(true, vec![ev]),
+            "--audit-log-maxage" | "--audit-log-maxbackup" | "--audit-log-maxsize" => {
+                return Outcome::Skip(Status::NotApplicable, ev);
+            }
+            _ => {}
+        }
+    }
     let value = match lookup(cx, p, check) {
         Ok(v) => v,
         Err(e) => return Outcome::Skip(Status::Error, Evidence::note(e)),

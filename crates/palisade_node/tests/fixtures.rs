@@ -1016,3 +1016,25 @@ fn text_report_of_an_insecure_worker() {
     palisade_node::render_text(&report, &mut out, false).unwrap();
     insta::assert_snapshot!("text-worker-insecure", String::from_utf8(out).unwrap());
 }
+
+/// Audit events shipped to a webhook (off the node) satisfy 1.2.16; the log-file rotation
+/// controls then have no file to judge.
+#[test]
+fn audit_webhook_counts_as_audit_logging() {
+    let mut r = Root::new();
+    r.process(&[
+        "kube-apiserver",
+        "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+        "--audit-webhook-config-file=/etc/kubernetes/audit-webhook.kubeconfig",
+    ]);
+    let report = audit(r.path());
+    assert_eq!(status(&report, "1.2.16"), Status::Pass);
+    for id in ["1.2.17", "1.2.18", "1.2.19"] {
+        assert_eq!(status(&report, id), Status::NotApplicable, "{id}");
+    }
+    let mut r = Root::new();
+    r.process(&["kube-apiserver"]);
+    let report = audit(r.path());
+    assert_eq!(status(&report, "1.2.16"), Status::Fail);
+    assert_eq!(status(&report, "1.2.17"), Status::Fail);
+}
