@@ -216,10 +216,15 @@ fn judge(cx: &Cx<'_>, control: &'static Control) -> ControlResult {
         if control.id == "3.2.2"
             && let Some(p) = cx.d.get(Component::ApiServer)
         {
-            ev.push(match p.flags.get("audit-policy-file") {
-                Some(f) => Evidence::file(format!("the audit policy is {f}"), f),
-                None => Evidence::note("kube-apiserver has no --audit-policy-file (see 3.2.1)"),
-            });
+            match p.flags.get("audit-policy-file") {
+                Some(f) => match Config::load(&cx.host.proc_path(Some(p.pid), f), f) {
+                    Ok(policy) => ev.extend(audit_policy_coverage(&policy, f)),
+                    Err(e) => ev.push(Evidence::note(e)),
+                },
+                None => ev.push(Evidence::note(
+                    "kube-apiserver has no --audit-policy-file (see 3.2.1)",
+                )),
+            }
         }
         return result(control, Status::Warn, ev);
     }
@@ -276,6 +281,75 @@ fn judge(cx: &Cx<'_>, control: &'static Control) -> ControlResult {
         })
         .collect();
     result(control, status, ev)
+}
+
+/// The resources 3.2.2 asks the audit policy to record.
+const AUDITED: &[&str] = &[
+    "secrets",
+    "configmaps",
+    "tokenreviews",
+    "pods",
+    "deployments",
+    "pods/exec",
+    "pods/portforward",
+    "pods/proxy",
+    "services/proxy",
+];
+
+/// For each resource 3.2.2 names, the level of the first audit-policy rule that matches it
+/// (rules are matched in order; users, verbs and namespaces are not considered, so this is a
+/// guide for the manual review, not a verdict).
+fn audit_policy_coverage(policy: &Config, file: &str) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    for res in AUDITED {
+        let mut found = None;
+        for i in 0.. {
+            let Some(level) = policy.get(&format!("rules[{i}].level")) else {
+                break;
+            };
+            let mut names = Vec::new();
+            for g in 0.. {
+                let Some(list) = policy.get(&format!("rules[{i}].resources[{g}].resources")) else {
+                    break;
+                };
+                names.extend(
+                    list.items
+                        .clone()
+                        .unwrap_or_else(|| vec![list.value.clone()]),
+                );
+            }
+            let has_groups = policy.get(&format!("rules[{i}].resources[0]")).is_some();
+            let matches = !has_groups
+                || names.iter().any(|n| {
+                    n == res
+                        || n == "*"
+                        || (res.contains('/') && n.strip_suffix("/*") == res.split('/').next())
+                });
+            if matches {
+                found = Some((i, level));
+                break;
+            }
+        }
+        out.push(match found {
+            Some((i, level)) => Evidence {
+                text: format!(
+                    "{res}: rule {} logs at level {}{}",
+                    i + 1,
+                    level.value,
+                    if level.value == "None" {
+                        " (not recorded)"
+                    } else {
+                        ""
+                    }
+                ),
+                file: Some(file.to_owned()),
+                line: Some(level.line),
+                column: Some(level.column),
+            },
+            None => Evidence::file(format!("{res}: no rule matches (not recorded)"), file),
+        });
+    }
+    out
 }
 
 enum Outcome {

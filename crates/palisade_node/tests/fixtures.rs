@@ -127,7 +127,23 @@ fn kubeadm_files(r: &Root, hardened: bool) {
     r.write("/etc/kubernetes/kubelet.conf", m, 0, 0, "kind: Config\n");
     r.secret(
         "/etc/kubernetes/audit-policy.yaml",
-        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+        "apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    resources:
+      - group: \"\"
+        resources: [events]
+  - level: Metadata
+    resources:
+      - group: \"\"
+        resources: [secrets, configmaps]
+  - level: RequestResponse
+    resources:
+      - group: \"\"
+        resources: [pods, pods/exec, pods/portforward, pods/proxy, services/proxy]
+  - level: Metadata
+",
     );
 }
 
