@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod cli;
+mod fix_cmd;
 mod input;
 mod rules_cmd;
 mod scan;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Fix(args) => fix_cmd::run(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

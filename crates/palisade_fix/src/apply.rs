@@ -147,6 +147,9 @@ pub fn fix_text(
     let mut applied_ids = HashSet::new();
     let mut left: Vec<Left> = Vec::new();
     let mut failed = HashSet::new();
+    // Lines as the user's file has them: those of the first check.
+    let first_lines: std::collections::HashMap<_, _> =
+        first.iter().map(|f| (identity(f), f.line)).collect();
     let mut findings = first;
     let mut converged = false;
     for _ in 0..MAX_PASSES {
@@ -205,7 +208,7 @@ pub fn fix_text(
                 code: f.code,
                 title: fix.title.clone(),
                 resource: describe(f),
-                line: f.line,
+                line: first_lines.get(&identity(f)).copied().flatten(),
                 applicability: fix.applicability,
             });
         }
@@ -267,6 +270,8 @@ pub fn fix_text(
         };
         left.push(left_of(f, reason));
     }
+    applied.sort_by_key(|a| (a.line, a.code));
+    left.sort_by_key(|l| (l.line, l.code));
     FixOutcome {
         fixed: format!("{bom}{current}"),
         applied,

@@ -238,10 +238,42 @@ fn nest(steps: &[Step], value: Value) -> Value {
     })
 }
 
+/// Setting a mapping on an existing, non-empty mapping sets each of its keys: what the
+/// mapping already holds and the mapping says nothing about stays.
+fn expand(doc: &Document<'_>, ops: &[Op]) -> Result<Vec<Op>, LowerError> {
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Op::Set {
+            route,
+            value: Value::Object(map),
+        } = op
+        {
+            let w = walk(doc, route)?;
+            if w.depth == route.steps().len()
+                && doc.is_mapping(w.node)
+                && !doc.entries(w.node).is_empty()
+            {
+                let parts: Vec<Op> = map
+                    .iter()
+                    .map(|(k, v)| Op::Set {
+                        route: route.clone().key(k),
+                        value: v.clone(),
+                    })
+                    .collect();
+                out.extend(expand(doc, &parts)?);
+                continue;
+            }
+        }
+        out.push(op.clone());
+    }
+    Ok(out)
+}
+
 /// The JSON Patch operations of a fix, with paths from the object's root.
 pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerError> {
-    let mut out = Vec::with_capacity(fix.ops.len());
-    for op in &fix.ops {
+    let ops = expand(doc, &fix.ops)?;
+    let mut out = Vec::with_capacity(ops.len());
+    for op in &ops {
         let route = op.route();
         let local = |steps: &[Step]| -> Result<String, LowerError> {
             Route(steps.to_vec())
@@ -287,8 +319,9 @@ pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerErro
 pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError> {
     let text = doc.text();
     let style = Style::of(doc);
-    let mut edits = Vec::with_capacity(fix.ops.len());
-    for op in &fix.ops {
+    let ops = expand(doc, &fix.ops)?;
+    let mut edits = Vec::with_capacity(ops.len());
+    for op in &ops {
         let steps = op.route().steps();
         let lw = Lowerer {
             doc,
@@ -568,12 +601,9 @@ impl Lowerer<'_, '_> {
                 out.push_str(&self.render_block_value(value, indent + self.style.step));
             }
             Value::Array(a) if !a.is_empty() => {
-                let inner = if self.style.indentless {
-                    indent + self.style.step
-                } else {
-                    indent + self.style.step
-                };
-                out.push_str(&self.render_block_value(value, inner));
+                // Sequence items go one step in, or level with the key when the document
+                // writes its sequences indentless.
+                out.push_str(&self.render_block_value(value, indent + self.style.step));
             }
             other => {
                 out.push(' ');
@@ -889,6 +919,24 @@ mod tests {
             out,
             "a:\n  sc:\n    x: true\n  b:\n    w: 1 # c\n  e: {z: s}\n"
         );
+    }
+
+    #[test]
+    fn setting_a_mapping_merges_into_an_existing_one() {
+        let t = "r:\n  requests:\n    storage: 1Gi\n";
+        let out = fixed(
+            t,
+            vec![Op::set(
+                "r.requests",
+                json!({"cpu": "100m", "memory": "128Mi"}),
+            )],
+        );
+        assert_eq!(
+            out,
+            "r:\n  requests:\n    storage: 1Gi\n    cpu: 100m\n    memory: 128Mi\n"
+        );
+        let out = fixed("r: {}\n", vec![Op::set("r", json!({"a": 1, "b": 2}))]);
+        assert_eq!(out, "r: {a: 1, b: 2}\n");
     }
 
     #[test]

@@ -352,6 +352,14 @@ impl ReportBuilder<'_, '_, '_> {
         self
     }
 
+    /// [`Self::fix`] when there is one.
+    pub fn fix_opt(self, fix: Option<palisade_diagnostics::Fix>) -> Self {
+        match fix {
+            Some(fix) => self.fix(fix),
+            None => self,
+        }
+    }
+
     pub fn related(mut self, message: impl Into<String>, node: NodeId, path: FieldPath) -> Self {
         let range = self.cx.doc().range(node);
         let at = self.cx.file.locate(range);
