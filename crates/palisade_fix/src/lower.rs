@@ -239,8 +239,9 @@ fn nest(steps: &[Step], value: Value) -> Value {
 }
 
 /// Setting a mapping on an existing, non-empty mapping sets each of its keys: what the
-/// mapping already holds and the mapping says nothing about stays.
-fn expand(doc: &Document<'_>, ops: &[Op]) -> Result<Vec<Op>, LowerError> {
+/// mapping already holds and the mapping says nothing about stays. With `empty`, an empty
+/// mapping is expanded too (JSON Patch adds each key; text edits rewrite `{}` whole).
+fn expand(doc: &Document<'_>, ops: &[Op], empty: bool) -> Result<Vec<Op>, LowerError> {
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         if let Op::Set {
@@ -251,7 +252,7 @@ fn expand(doc: &Document<'_>, ops: &[Op]) -> Result<Vec<Op>, LowerError> {
             let w = walk(doc, route)?;
             if w.depth == route.steps().len()
                 && doc.is_mapping(w.node)
-                && !doc.entries(w.node).is_empty()
+                && (empty || !doc.entries(w.node).is_empty())
             {
                 let parts: Vec<Op> = map
                     .iter()
@@ -260,7 +261,7 @@ fn expand(doc: &Document<'_>, ops: &[Op]) -> Result<Vec<Op>, LowerError> {
                         value: v.clone(),
                     })
                     .collect();
-                out.extend(expand(doc, &parts)?);
+                out.extend(expand(doc, &parts, empty)?);
                 continue;
             }
         }
@@ -271,7 +272,7 @@ fn expand(doc: &Document<'_>, ops: &[Op]) -> Result<Vec<Op>, LowerError> {
 
 /// The JSON Patch operations of a fix, with paths from the object's root.
 pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerError> {
-    let ops = expand(doc, &fix.ops)?;
+    let ops = expand(doc, &fix.ops, true)?;
     let mut out = Vec::with_capacity(ops.len());
     for op in &ops {
         let route = op.route();
@@ -319,7 +320,7 @@ pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerErro
 pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError> {
     let text = doc.text();
     let style = Style::of(doc);
-    let ops = expand(doc, &fix.ops)?;
+    let ops = expand(doc, &fix.ops, false)?;
     let mut edits = Vec::with_capacity(ops.len());
     for op in &ops {
         let steps = op.route().steps();
