@@ -96,6 +96,10 @@ enum Resolved_ {
         key: NodeId,
         value: NodeId,
     },
+    RemoveItem {
+        seq: NodeId,
+        item: NodeId,
+    },
     Nothing,
 }
 
@@ -220,7 +224,10 @@ fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
                 key,
                 value: w.node,
             },
-            _ => return err(format!("`{route}` is not a mapping entry")),
+            (Some(seq), None) if doc.is_sequence(seq) => {
+                Resolved_::RemoveItem { seq, item: w.node }
+            }
+            _ => return err(format!("`{route}` is not a mapping entry or a list item")),
         },
         Op::Remove { .. } => Resolved_::Nothing,
     })
@@ -307,7 +314,7 @@ pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerErro
                     json!({"op": "add", "path": format!("{}/-", local(steps)?), "value": value}),
                 );
             }
-            Resolved_::RemoveEntry { .. } => {
+            Resolved_::RemoveEntry { .. } | Resolved_::RemoveItem { .. } => {
                 out.push(json!({"op": "remove", "path": local(steps)?}));
             }
             Resolved_::Nothing => {}
@@ -364,6 +371,7 @@ pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError
             Resolved_::RemoveEntry { parent, key, value } => {
                 edits.push(lw.remove(parent, key, value)?);
             }
+            Resolved_::RemoveItem { seq, item } => edits.push(lw.remove_item(seq, item)?),
             Resolved_::Nothing => {}
         }
     }
@@ -731,6 +739,42 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    fn remove_item(&self, seq: NodeId, item: NodeId) -> Result<Edit, LowerError> {
+        let r = self.doc.range(item);
+        let (start, end) = (r.start as usize, r.end as usize);
+        let edit = |start, end| Edit {
+            start,
+            end,
+            content: String::new(),
+            entry_of: None,
+        };
+        if self.doc.is_flow(seq) {
+            let rest = &self.text[end..];
+            let after = rest.trim_start_matches([' ', '\t']);
+            if let Some(after_comma) = after.strip_prefix(',') {
+                let skip = rest.len() - after_comma.len();
+                let trailing = after_comma.len() - after_comma.trim_start_matches(' ').len();
+                return Ok(edit(start, end + skip + trailing));
+            }
+            let before = self.text[..start].trim_end_matches([' ', '\t', '\r', '\n']);
+            let from = if before.ends_with(',') {
+                before.len() - 1
+            } else {
+                start
+            };
+            return Ok(edit(from, end));
+        }
+        let Some(dash) = dash_before(self.text, start) else {
+            return err("cannot find the list item's `-`");
+        };
+        let ls = line_start(self.text, dash);
+        if !self.text[ls..dash].bytes().all(|b| b == b' ') {
+            return err("the list item shares its line with other content: remove it by hand");
+        }
+        let (to, _) = after_line(self.text, end.max(dash + 1));
+        Ok(edit(ls, to))
+    }
+
     fn remove(&self, parent: NodeId, key: NodeId, value: NodeId) -> Result<Edit, LowerError> {
         let doc = self.doc;
         let (ks, ve) = (doc.range(key).start as usize, doc.range(value).end as usize);
@@ -963,6 +1007,15 @@ mod tests {
             vec![Op::remove("a.b"), Op::remove("f.x"), Op::remove("a.zz")],
         );
         assert_eq!(out, "a:\n  c: 2\nf: {y: 2}\n");
+    }
+
+    #[test]
+    fn removes_list_items() {
+        let t = "a:\n  - x # one\n  - y\nb: [p, q, r]\n";
+        let out = fixed(t, vec![Op::remove("a[0]"), Op::remove("b[1]")]);
+        assert_eq!(out, "a:\n  - y\nb: [p, r]\n");
+        let out = fixed("b: [p, q]\n", vec![Op::remove("b[1]")]);
+        assert_eq!(out, "b: [p]\n");
     }
 
     #[test]
