@@ -458,6 +458,12 @@ fn after_line(text: &str, at: usize) -> (usize, bool) {
     if at > 0 && text.as_bytes()[at - 1] == b'\n' {
         return (at, false);
     }
+    // A block scalar (`|`, `>`) ends where the next token starts: after the indentation of
+    // the following line.
+    let ls = line_start(text, at);
+    if ls < at && text[ls..at].bytes().all(|b| b == b' ' || b == b'\t') {
+        return (ls, false);
+    }
     match text[at..].find('\n') {
         Some(i) => (at + i + 1, false),
         None => (text.len(), true),
@@ -1007,6 +1013,16 @@ mod tests {
             vec![Op::remove("a.b"), Op::remove("f.x"), Op::remove("a.zz")],
         );
         assert_eq!(out, "a:\n  c: 2\nf: {y: 2}\n");
+    }
+
+    #[test]
+    fn inserts_after_a_block_scalar() {
+        let t = "spec:\n  c:\n    args:\n      - |\n        sleep 1\n  restartPolicy: Always\n";
+        let out = fixed(t, vec![Op::set("spec.c.x", true)]);
+        assert_eq!(
+            out,
+            "spec:\n  c:\n    args:\n      - |\n        sleep 1\n    x: true\n  restartPolicy: Always\n"
+        );
     }
 
     #[test]
