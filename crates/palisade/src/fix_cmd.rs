@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use palisade_diagnostics::Applicability;
-use palisade_fix::{FixOptions, FixOutcome, fix_text, unified_diff};
+use palisade_fix::{FixContext, FixOptions, FixOutcome, fix_text, fix_text_in, unified_diff};
 use palisade_k8s::Quantity;
-use palisade_rules::{DefaultResources, Engine, Selection, Settings, parse_version};
+use palisade_rules::{DefaultResources, Engine, Selection, Settings, SourceFile, parse_version};
 use rayon::prelude::*;
 
 use crate::cli::FixArgs;
@@ -79,7 +79,37 @@ struct FileResult {
     error: Option<String>,
 }
 
-fn fix_one(engine: &Engine, path: &Path, options: FixOptions) -> FileResult {
+/// The facts every file contributes (ServiceAccounts, NetworkPolicies), so that each file is
+/// fixed knowing the others, as `scan` judges them.
+fn facts(engine: &Engine, files: &[PathBuf]) -> FixContext {
+    let parts: Vec<FixContext> = files
+        .par_iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).ok()?;
+            let report = engine.check_file(SourceFile {
+                path: None,
+                text: &text,
+            });
+            Some(FixContext {
+                service_accounts: report.estate.service_accounts,
+                network_policies: report.estate.network_policies,
+            })
+        })
+        .collect();
+    let mut all = FixContext::default();
+    for part in parts {
+        all.service_accounts.extend(part.service_accounts);
+        all.network_policies.extend(part.network_policies);
+    }
+    all
+}
+
+fn fix_one(
+    engine: &Engine,
+    path: &Path,
+    options: FixOptions,
+    context: Option<&FixContext>,
+) -> FileResult {
     let shown = input::display_path(path);
     let mut result = FileResult {
         shown: shown.clone(),
@@ -101,7 +131,7 @@ fn fix_one(engine: &Engine, path: &Path, options: FixOptions) -> FileResult {
             return result;
         }
     };
-    result.outcome = Some(fix_text(engine, Some(&shown), &text, options));
+    result.outcome = Some(fix_text_in(engine, Some(&shown), &text, options, context));
     result.original = text;
     result
 }
@@ -187,9 +217,10 @@ pub fn run(args: FixArgs) -> Result<u8> {
     } else {
         let excludes = input::exclude_set(&args.exclude)?;
         let files = input::collect_files(&paths, &excludes, &mut input_errors);
+        let context = (files.len() > 1).then(|| facts(&engine, &files));
         results = files
             .par_iter()
-            .map(|p| fix_one(&engine, p, options))
+            .map(|p| fix_one(&engine, p, options, context.as_ref()))
             .collect();
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use palisade_diagnostics::{Applicability, Finding};
-use palisade_rules::{Engine, SourceFile};
+use palisade_rules::{Engine, NetworkPolicyFact, ServiceAccountFact, SourceFile};
 use palisade_yaml::{Document, DocumentChunk, ParsedChunk, parse_chunk, split_documents};
 
 use crate::lower::{Edit, apply_edits, text_edits};
@@ -18,6 +18,14 @@ const MAX_PASSES: usize = 16;
 pub struct FixOptions {
     /// Also apply fixes that may change how a workload runs.
     pub unsafe_fixes: bool,
+}
+
+/// What the other files of the input say, for decisions across files (the ServiceAccount
+/// `default` of a namespace, its NetworkPolicies).
+#[derive(Clone, Debug, Default)]
+pub struct FixContext {
+    pub service_accounts: Vec<ServiceAccountFact>,
+    pub network_policies: Vec<NetworkPolicyFact>,
 }
 
 /// A fix that was applied.
@@ -78,14 +86,27 @@ fn describe(f: &Finding) -> String {
     }
 }
 
-fn check(engine: &Engine, path: Option<&str>, text: &str) -> (Vec<Finding>, Vec<String>) {
+fn check(
+    engine: &Engine,
+    path: Option<&str>,
+    text: &str,
+    context: Option<&FixContext>,
+) -> (Vec<Finding>, Vec<String>) {
     let mut report = engine.check_file(SourceFile { path, text });
     let errors = report
         .errors
         .iter()
         .map(|e| format!("{}:{}: {}", e.line, e.column, e.message))
         .collect();
-    let estate = std::mem::take(&mut report.estate);
+    let mut estate = std::mem::take(&mut report.estate);
+    if let Some(context) = context {
+        estate
+            .service_accounts
+            .extend(context.service_accounts.iter().cloned());
+        estate
+            .network_policies
+            .extend(context.network_policies.iter().cloned());
+    }
     let mut findings = report.findings;
     findings.extend(engine.finish(estate));
     (findings, errors)
@@ -114,6 +135,19 @@ pub fn fix_text(
     text: &str,
     options: FixOptions,
 ) -> FixOutcome {
+    fix_text_in(engine, path, text, options, None)
+}
+
+/// [`fix_text`] for one file of a larger input: `context` holds the facts of the other files
+/// (ServiceAccounts, NetworkPolicies), so that decisions across files are those
+/// `palisade scan` makes.
+pub fn fix_text_in(
+    engine: &Engine,
+    path: Option<&str>,
+    text: &str,
+    options: FixOptions,
+    context: Option<&FixContext>,
+) -> FixOutcome {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
@@ -124,7 +158,7 @@ pub fn fix_text(
         left,
         error,
     };
-    let (first, errors) = check(engine, path, body);
+    let (first, errors) = check(engine, path, body, context);
     if !errors.is_empty() {
         let pending = first
             .iter()
@@ -214,7 +248,7 @@ pub fn fix_text(
         }
         drop(parsed);
         current = apply_edits(&current, &accepted);
-        let (next, errors) = check(engine, path, &current);
+        let (next, errors) = check(engine, path, &current, context);
         if !errors.is_empty() {
             return unchanged(
                 Vec::new(),

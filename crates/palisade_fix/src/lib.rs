@@ -14,7 +14,7 @@
 mod apply;
 mod lower;
 
-pub use apply::{Applied, FixOptions, FixOutcome, Left, fix_text};
+pub use apply::{Applied, FixContext, FixOptions, FixOutcome, Left, fix_text, fix_text_in};
 pub use lower::{Edit, LowerError, apply_edits, json_patch, text_edits};
 
 use palisade_diagnostics::{ObjectRef, Value};
