@@ -147,6 +147,11 @@ pub struct FixArgs {
     #[arg(long)]
     pub check: bool,
 
+    /// Change nothing; print each fix as an RFC 6902 JSON Patch of its object, with the
+    /// matching `kubectl patch --type=json` command (JSON, one entry per finding)
+    #[arg(long, conflicts_with_all = ["diff", "check"])]
+    pub json_patch: bool,
+
     /// Also apply unsafe fixes: hardening that may break a workload that relies on what it
     /// removes (running as root, a writable root filesystem, capabilities, …)
     #[arg(long)]

@@ -199,6 +199,9 @@ pub fn run(args: FixArgs) -> Result<u8> {
     if stdin && !paths.is_empty() {
         bail!("`-` (stdin) cannot be combined with paths");
     }
+    if args.json_patch {
+        return json_patches(&engine, &args, stdin, &paths, options);
+    }
     let mut results = Vec::new();
     let mut input_errors = Vec::new();
     if stdin {
@@ -350,4 +353,99 @@ pub fn run(args: FixArgs) -> Result<u8> {
     } else {
         EXIT_CLEAN
     })
+}
+
+/// `--json-patch`: every fix the options allow, lowered to JSON Patch against the input as it
+/// is (no fix loop: each patch applies to the object as written).
+fn json_patches(
+    engine: &Engine,
+    args: &FixArgs,
+    stdin: bool,
+    paths: &[PathBuf],
+    options: FixOptions,
+) -> Result<u8> {
+    let mut inputs: Vec<(String, String)> = Vec::new();
+    let mut errors = 0usize;
+    if stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading stdin (it must be UTF-8)")?;
+        inputs.push(("<stdin>".to_owned(), text));
+    } else {
+        let excludes = input::exclude_set(&args.exclude)?;
+        let mut input_errors = Vec::new();
+        for file in input::collect_files(paths, &excludes, &mut input_errors) {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => inputs.push((input::display_path(&file), text)),
+                Err(e) => {
+                    errors += 1;
+                    eprintln!("{}: error: cannot read: {e}", file.display());
+                }
+            }
+        }
+        errors += input_errors.len();
+        for e in input_errors {
+            eprintln!(
+                "{}: error: {}",
+                e.file.as_deref().unwrap_or("<input>"),
+                e.message
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for (name, text) in &inputs {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut report = engine.check_file(SourceFile {
+            path: Some(name),
+            text: body,
+        });
+        let estate = std::mem::take(&mut report.estate);
+        let mut findings = report.findings;
+        findings.extend(engine.finish(estate));
+        let parsed: Vec<_> = palisade_yaml::split_documents(body)
+            .into_iter()
+            .map(|c| palisade_yaml::parse_chunk(body, c, false))
+            .collect();
+        for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+            let Some(fix) = &f.fix else { continue };
+            let allowed = match fix.applicability {
+                Applicability::Safe => true,
+                Applicability::Unsafe => options.unsafe_fixes,
+                Applicability::DisplayOnly => false,
+            };
+            let at = f.range.map_or(0, |r| r.start);
+            let Some(doc) = parsed
+                .iter()
+                .flat_map(|p| p.documents.iter())
+                .find(|d| d.range.start <= at && at <= d.range.end)
+            else {
+                continue;
+            };
+            let (patch, error) = match palisade_fix::json_patch(doc, fix) {
+                Ok(p) => (Some(p), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            out.push(serde_json::json!({
+                "file": name,
+                "line": f.line,
+                "code": f.code,
+                "resource": f.resource,
+                "title": fix.title,
+                "applicability": fix.applicability.as_str(),
+                "applied_by_default": allowed,
+                "patch": patch,
+                // The API server does not change an object's version through a patch.
+                "kubectl": patch
+                    .as_deref()
+                    .filter(|p| !p.iter().any(|op| op["path"] == "/apiVersion"))
+                    .map(|p| palisade_fix::kubectl_hint(&f.resource, p)),
+                "error": error,
+            }));
+        }
+    }
+    let mut stdout = std::io::stdout();
+    serde_json::to_writer_pretty(&mut stdout, &out)?;
+    writeln!(stdout)?;
+    Ok(if errors > 0 { EXIT_ERROR } else { EXIT_CLEAN })
 }

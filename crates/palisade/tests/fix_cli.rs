@@ -205,3 +205,37 @@ fn a_service_account_in_another_file_is_taken_into_account() {
             .contains("  automountServiceAccountToken: false\n")
     );
 }
+
+#[test]
+fn json_patch_lists_every_fix_with_a_kubectl_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "pod.yaml", POD);
+    let out = palisade(dir.path())
+        .args([
+            "fix",
+            "--json-patch",
+            "--select",
+            "WKL001,CMP001",
+            "pod.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = v.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{v:#}");
+    let wkl = entries.iter().find(|e| e["code"] == "WKL001").unwrap();
+    assert_eq!(
+        wkl["patch"],
+        serde_json::json!([{"op": "replace", "path": "/spec/containers/0/securityContext/privileged", "value": false}])
+    );
+    assert_eq!(wkl["applied_by_default"], false);
+    assert_eq!(
+        wkl["kubectl"],
+        "kubectl patch pod web --type=json -p '[{\"op\":\"replace\",\"path\":\"/spec/containers/0/securityContext/privileged\",\"value\":false}]'"
+    );
+    let cmp = entries.iter().find(|e| e["code"] == "CMP001").unwrap();
+    assert_eq!(cmp["applicability"], "safe");
+    assert!(cmp["kubectl"].is_null());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
+}
