@@ -70,8 +70,8 @@ struct Style {
     nl: &'static str,
 }
 
-/// An operation resolved against the tree.
-enum Resolved_ {
+/// An operation resolved against the tree: what exists of its route decides the edit.
+enum Plan {
     /// The whole route exists.
     Replace {
         node: NodeId,
@@ -169,7 +169,7 @@ fn walk(doc: &Document<'_>, route: &Route) -> Result<Walk, LowerError> {
     Ok(w)
 }
 
-fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
+fn resolve(doc: &Document<'_>, op: &Op) -> Result<Plan, LowerError> {
     let route = op.route();
     let w = walk(doc, route)?;
     let complete = w.depth == route.steps().len();
@@ -181,13 +181,13 @@ fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
         return err(format!("`{route}` has no such item"));
     }
     Ok(match op {
-        Op::Set { value, .. } if complete => Resolved_::Replace {
+        Op::Set { value, .. } if complete => Plan::Replace {
             node: w.node,
             key: w.key,
             parent: w.parent,
             value: value.clone(),
         },
-        Op::Set { value, .. } => Resolved_::Insert {
+        Op::Set { value, .. } => Plan::Insert {
             node: w.node,
             key: w.key,
             parent: w.parent,
@@ -196,12 +196,12 @@ fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
         },
         Op::Append { value, .. } if complete => {
             if doc.is_sequence(w.node) {
-                Resolved_::AppendTo {
+                Plan::AppendTo {
                     seq: w.node,
                     value: value.clone(),
                 }
             } else if doc.is_null(w.node) {
-                Resolved_::Replace {
+                Plan::Replace {
                     node: w.node,
                     key: w.key,
                     parent: w.parent,
@@ -211,7 +211,7 @@ fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
                 return err(format!("`{route}` is not a list"));
             }
         }
-        Op::Append { value, .. } => Resolved_::Insert {
+        Op::Append { value, .. } => Plan::Insert {
             node: w.node,
             key: w.key,
             parent: w.parent,
@@ -219,17 +219,15 @@ fn resolve(doc: &Document<'_>, op: &Op) -> Result<Resolved_, LowerError> {
             value: json!([value]),
         },
         Op::Remove { .. } if complete => match (w.parent, w.key) {
-            (Some(parent), Some(key)) => Resolved_::RemoveEntry {
+            (Some(parent), Some(key)) => Plan::RemoveEntry {
                 parent,
                 key,
                 value: w.node,
             },
-            (Some(seq), None) if doc.is_sequence(seq) => {
-                Resolved_::RemoveItem { seq, item: w.node }
-            }
+            (Some(seq), None) if doc.is_sequence(seq) => Plan::RemoveItem { seq, item: w.node },
             _ => return err(format!("`{route}` is not a mapping entry or a list item")),
         },
-        Op::Remove { .. } => Resolved_::Nothing,
+        Op::Remove { .. } => Plan::Nothing,
     })
 }
 
@@ -291,10 +289,10 @@ pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerErro
         };
         let steps = route.steps();
         match resolve(doc, op)? {
-            Resolved_::Replace { value, .. } => {
+            Plan::Replace { value, .. } => {
                 out.push(json!({"op": "replace", "path": local(steps)?, "value": value}));
             }
-            Resolved_::Insert {
+            Plan::Insert {
                 node, depth, value, ..
             } => {
                 if doc.is_null(node) && depth > 0 {
@@ -309,15 +307,15 @@ pub fn json_patch(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Value>, LowerErro
                     );
                 }
             }
-            Resolved_::AppendTo { value, .. } => {
+            Plan::AppendTo { value, .. } => {
                 out.push(
                     json!({"op": "add", "path": format!("{}/-", local(steps)?), "value": value}),
                 );
             }
-            Resolved_::RemoveEntry { .. } | Resolved_::RemoveItem { .. } => {
+            Plan::RemoveEntry { .. } | Plan::RemoveItem { .. } => {
                 out.push(json!({"op": "remove", "path": local(steps)?}));
             }
-            Resolved_::Nothing => {}
+            Plan::Nothing => {}
         }
     }
     Ok(out)
@@ -337,13 +335,13 @@ pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError
             style: &style,
         };
         match resolve(doc, op)? {
-            Resolved_::Replace {
+            Plan::Replace {
                 node,
                 key,
                 parent,
                 value,
             } => edits.push(lw.replace(node, key, parent, &value)?),
-            Resolved_::Insert {
+            Plan::Insert {
                 node,
                 key,
                 parent,
@@ -367,12 +365,12 @@ pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError
                     ));
                 }
             }
-            Resolved_::AppendTo { seq, value } => edits.push(lw.append(seq, &value)?),
-            Resolved_::RemoveEntry { parent, key, value } => {
+            Plan::AppendTo { seq, value } => edits.push(lw.append(seq, &value)?),
+            Plan::RemoveEntry { parent, key, value } => {
                 edits.push(lw.remove(parent, key, value)?);
             }
-            Resolved_::RemoveItem { seq, item } => edits.push(lw.remove_item(seq, item)?),
-            Resolved_::Nothing => {}
+            Plan::RemoveItem { seq, item } => edits.push(lw.remove_item(seq, item)?),
+            Plan::Nothing => {}
         }
     }
     for (i, a) in edits.iter().enumerate() {
