@@ -20,6 +20,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Audit this node against the CIS Kubernetes Benchmark (components, files, runtime, OS)
     Node(NodeArgs),
+    /// Fix findings in place with minimal edits that keep comments and formatting
+    Fix(Box<FixArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -159,4 +161,93 @@ pub struct NodeArgs {
     /// Also print why each not-applicable control does not apply (text output)
     #[arg(long)]
     pub show_not_applicable: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// Files and folders to fix (as for `scan`); `-` reads a stream from stdin and writes the
+    /// fixed stream to stdout. Default: the current folder
+    pub paths: Vec<PathBuf>,
+
+    /// Print a unified diff of the fixes and change nothing
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Change nothing; exit with 1 when fixes are pending (for CI)
+    #[arg(long)]
+    pub check: bool,
+
+    /// Change nothing; print each fix as an RFC 6902 JSON Patch of its object, with the
+    /// matching `kubectl patch --type=json` command (JSON, one entry per finding)
+    #[arg(long, conflicts_with_all = ["diff", "check"])]
+    pub json_patch: bool,
+
+    /// Also apply unsafe fixes: hardening that may break a workload that relies on what it
+    /// removes (running as root, a writable root filesystem, capabilities, …)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// List each unsafe fix left unapplied, not only their number
+    #[arg(long)]
+    pub show_unsafe_fixes: bool,
+
+    /// Fix only the findings of these rules (same selectors as `scan --select`)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Fix the findings of these rules in addition to the default (or --select) set
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Vec<String>,
+
+    /// Do not fix the findings of these rules
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Skip paths matching this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// The non-zero user id that replaces `runAsUser: 0` (no such fix without it)
+    #[arg(long, value_name = "UID")]
+    pub run_as_user: Option<i64>,
+
+    /// CPU request written into containers that request none (e.g. 100m)
+    #[arg(long, value_name = "QUANTITY")]
+    pub default_cpu_request: Option<String>,
+
+    /// Memory request written into containers that request none (e.g. 128Mi)
+    #[arg(long, value_name = "QUANTITY")]
+    pub default_memory_request: Option<String>,
+
+    /// CPU limit written into containers that set none (e.g. 500m)
+    #[arg(long, value_name = "QUANTITY")]
+    pub default_cpu_limit: Option<String>,
+
+    /// Memory limit written into containers that set none (e.g. 256Mi)
+    #[arg(long, value_name = "QUANTITY")]
+    pub default_memory_limit: Option<String>,
+
+    /// Capabilities containers may add (kubeaudit's allowAddList)
+    #[arg(long, value_delimiter = ',', value_name = "CAPS")]
+    pub allowed_capabilities: Vec<String>,
+
+    /// An image that must run with this exact tag, as `name:tag`
+    #[arg(long, value_name = "IMAGE")]
+    pub required_image: Option<String>,
+
+    /// Largest CPU limit a container may set
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_cpu: Option<String>,
+
+    /// Largest memory limit a container may set
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_memory: Option<String>,
+
+    /// The Kubernetes version the manifests will be applied to (default: the latest known)
+    #[arg(long, value_name = "M.m")]
+    pub target_version: Option<String>,
+
+    /// The Kubernetes version the cluster runs today
+    #[arg(long, value_name = "M.m")]
+    pub current_version: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod cli;
+mod fix_cmd;
 mod input;
 mod node_cmd;
 mod rules_cmd;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
+        Command::Fix(args) => fix_cmd::run(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -238,6 +238,9 @@ pub struct Finding {
     #[serde(rename = "suppression")]
     pub suppressed: Option<Suppression>,
     pub related: Vec<RelatedLocation>,
+    /// How to fix the finding, when it can be fixed by editing the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Box<crate::Fix>>,
     /// The source line holding the start of the range, for text output.
     #[serde(skip)]
     pub source_line: Option<String>,

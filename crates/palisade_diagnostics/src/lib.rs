@@ -4,6 +4,7 @@
 //! code points) only when rendered, through a [`LineIndex`].
 
 mod finding;
+mod fix;
 mod line_index;
 mod text_range;
 
@@ -11,5 +12,6 @@ pub use finding::{
     ContainerKind, ContainerRef, Finding, ObjectRef, PssLevel, PssRef, RelatedLocation, Section,
     Severity, Suppression,
 };
+pub use fix::{Applicability, Fix, Op, Route, Step, Value};
 pub use line_index::{LineCol, LineIndex};
 pub use text_range::TextRange;

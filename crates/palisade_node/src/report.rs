@@ -81,6 +81,7 @@ pub fn findings(report: &NodeReport) -> Vec<Finding> {
                 suppressed: None,
                 related: Vec::new(),
                 source_line: None,
+                fix: None,
             }
         })
         .collect()

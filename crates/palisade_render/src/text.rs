@@ -147,6 +147,19 @@ impl<W: Write> TextReporter<W> {
             "{pad} {BLUE}={BLUE:#} {CYAN}help:{CYAN:#} {}",
             f.remediation
         )?;
+        if let Some(fix) = &f.fix {
+            let how = match fix.applicability {
+                palisade_diagnostics::Applicability::Safe => "`palisade fix`",
+                palisade_diagnostics::Applicability::Unsafe => "`palisade fix --unsafe-fixes`",
+                palisade_diagnostics::Applicability::DisplayOnly => "by hand",
+            };
+            writeln!(
+                self.out,
+                "{pad} {BLUE}={BLUE:#} {CYAN}fix:{CYAN:#} {} ({}; {how})",
+                fix.title,
+                fix.applicability.as_str()
+            )?;
+        }
         writeln!(self.out)
     }
 }

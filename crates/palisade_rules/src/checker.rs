@@ -145,6 +145,7 @@ impl<'c, 'd> Checker<'c, 'd> {
             pss: None,
             suppressed: None,
             related: Vec::new(),
+            fix: None,
             source_line: at.source_line,
         };
         ReportBuilder {
@@ -340,6 +341,22 @@ impl ReportBuilder<'_, '_, '_> {
         });
         if let Some(code) = &mut finding.kubeaudit_code {
             code.push_str("Allowed");
+        }
+    }
+
+    /// How to fix the finding. Routes are from the document's root, as field paths are.
+    pub fn fix(mut self, mut fix: palisade_diagnostics::Fix) -> Self {
+        fix.base = palisade_diagnostics::Route::parse(self.cx.object.base.as_str())
+            .expect("object bases are well-formed field paths");
+        self.f().fix = Some(Box::new(fix));
+        self
+    }
+
+    /// [`Self::fix`] when there is one.
+    pub fn fix_opt(self, fix: Option<palisade_diagnostics::Fix>) -> Self {
+        match fix {
+            Some(fix) => self.fix(fix),
+            None => self,
         }
     }
 

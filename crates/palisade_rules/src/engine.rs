@@ -389,6 +389,7 @@ impl Engine {
             pss: None,
             suppressed: None,
             related: Vec::new(),
+            fix: None,
             source_line: at.source_line,
         });
     }

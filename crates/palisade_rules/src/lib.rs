@@ -25,11 +25,13 @@ pub use estate::{
 pub use meta::{Rule, RuleMeta, RuleStatus};
 pub use registry::all_rules;
 pub use selection::{Selection, SelectionError};
-pub use settings::{DEFAULT_SENSITIVE_PATHS, LATEST_KUBERNETES, Settings, parse_version};
+pub use settings::{
+    DEFAULT_SENSITIVE_PATHS, DefaultResources, LATEST_KUBERNETES, Settings, parse_version,
+};
 
 #[allow(unused_imports)]
 pub(crate) mod prelude {
-    pub use palisade_diagnostics::{PssLevel, Section, Severity};
+    pub use palisade_diagnostics::{Fix, Op, PssLevel, Section, Severity};
     pub use palisade_k8s::{Container, FieldPath, ImageRef, Object, PodSpec, Quantity};
     pub use palisade_yaml::{NodeId, Resolved};
 

@@ -19,6 +19,20 @@ pub struct Settings {
     /// The Kubernetes version the cluster runs today, when known; deprecations newer than it
     /// are reported at `info`.
     pub current_version: Option<(u32, u32)>,
+    /// Fixes: the non-zero user that replaces `runAsUser: 0`; no such fix when unset.
+    pub fix_run_as_user: Option<i64>,
+    /// Fixes: the resource requests and limits written into containers that lack them
+    /// (Kubernetes quantities, e.g. `100m`, `128Mi`); no such fix when unset.
+    pub default_resources: DefaultResources,
+}
+
+/// Default resource values for the requests and limits fixes.
+#[derive(Clone, Debug, Default)]
+pub struct DefaultResources {
+    pub cpu_request: Option<String>,
+    pub memory_request: Option<String>,
+    pub cpu_limit: Option<String>,
+    pub memory_limit: Option<String>,
 }
 
 /// kubeaudit's default deny list for host path mounts.
@@ -53,6 +67,8 @@ impl Default for Settings {
                 .collect(),
             target_version: LATEST_KUBERNETES,
             current_version: None,
+            fix_run_as_user: None,
+            default_resources: DefaultResources::default(),
         }
     }
 }

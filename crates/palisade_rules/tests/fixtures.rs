@@ -2,10 +2,16 @@
 //! the real engine with only that rule selected, and snapshots the rendered findings.
 //!
 //! A fixture's first line may set options: `# palisade-test: max_cpu=500m; allowed_capabilities=NET_ADMIN,SYS_TIME`.
+//!
+//! For a rule with fixes, the snapshot also holds the fixture fixed by `palisade fix
+//! --unsafe-fixes` (as a diff) and each finding's JSON Patch; the harness asserts that the
+//! fixed text parses, that fixing again changes nothing, and that no fixable finding of the
+//! rule is left.
 
 use std::fmt::Write as _;
 
 use palisade_diagnostics::Finding;
+use palisade_fix::{FixOptions, fix_text};
 use palisade_k8s::Quantity;
 use palisade_rules::{Engine, Selection, Settings, SourceFile, all_rules, parse_version};
 
@@ -34,6 +40,17 @@ fn settings_from_header(text: &str) -> Settings {
             "sensitive_paths" => settings.sensitive_paths = list(),
             "target_version" => settings.target_version = parse_version(value).expect("M.m"),
             "current_version" => settings.current_version = parse_version(value),
+            "run_as_user" => settings.fix_run_as_user = Some(value.parse().expect("uid")),
+            "default_cpu_request" => {
+                settings.default_resources.cpu_request = Some(value.to_owned());
+            }
+            "default_memory_request" => {
+                settings.default_resources.memory_request = Some(value.to_owned());
+            }
+            "default_cpu_limit" => settings.default_resources.cpu_limit = Some(value.to_owned()),
+            "default_memory_limit" => {
+                settings.default_resources.memory_limit = Some(value.to_owned());
+            }
             other => panic!("unknown fixture option `{other}`"),
         }
     }
@@ -115,6 +132,122 @@ fn render(findings: &[Finding], file_name: &str) -> String {
     s
 }
 
+/// The fixture fixed with every fix of the rule (unsafe ones included), as a diff, and each
+/// fix as a JSON Patch. Nothing is added for rules without fixes.
+fn render_fixes(
+    out: &mut String,
+    engine: &Engine,
+    file_name: &str,
+    text: &str,
+    findings: &[Finding],
+    code: &str,
+) {
+    let fixable: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.code == code && f.fix.is_some() && f.suppressed.is_none())
+        .collect();
+    if fixable.is_empty() {
+        return;
+    }
+    let options = FixOptions { unsafe_fixes: true };
+    let outcome = fix_text(engine, Some(file_name), text, options);
+    assert!(
+        outcome.error.is_none(),
+        "{file_name}: fix failed: {:?}",
+        outcome.error
+    );
+    // Converges: a second run changes nothing.
+    let again = fix_text(engine, Some(file_name), &outcome.fixed, options);
+    assert!(again.error.is_none(), "{file_name}: {:?}", again.error);
+    assert_eq!(
+        again.fixed, outcome.fixed,
+        "{file_name}: fixing twice changes more"
+    );
+    assert!(
+        again.applied.is_empty(),
+        "{file_name}: fixes left after fixing"
+    );
+    // Parses, and the rule has no fixable finding left.
+    let mut report = engine.check_file(SourceFile {
+        path: Some(file_name),
+        text: &outcome.fixed,
+    });
+    assert!(
+        report.errors.is_empty(),
+        "{file_name}: fixed text: {:?}",
+        report.errors
+    );
+    let estate = std::mem::take(&mut report.estate);
+    let mut after = report.findings;
+    after.extend(engine.finish(estate));
+    let failed: Vec<_> = outcome.left.iter().map(|l| (l.code, l.line)).collect();
+    for f in after
+        .iter()
+        .filter(|f| f.code == code && f.suppressed.is_none())
+    {
+        assert!(
+            f.fix.is_none() || !failed.is_empty(),
+            "{file_name}: {code} still fixable after fixing: {}",
+            f.message
+        );
+    }
+
+    let _ = writeln!(out, "\n\n--- fixed (--unsafe-fixes) ---");
+    for a in &outcome.applied {
+        let _ = writeln!(
+            out,
+            "{}:{} {} [{}] {} ({})",
+            file_name,
+            a.line.unwrap_or(0),
+            a.code,
+            a.applicability.as_str(),
+            a.title,
+            a.resource
+        );
+    }
+    for l in &outcome.left {
+        let _ = writeln!(
+            out,
+            "{}:{} {} not fixed: {} ({}): {}",
+            file_name,
+            l.line.unwrap_or(0),
+            l.code,
+            l.title,
+            l.resource,
+            l.reason
+        );
+    }
+    let diff = palisade_fix::unified_diff(file_name, text, &outcome.fixed);
+    let _ = write!(out, "{diff}");
+
+    let _ = writeln!(out, "\n--- JSON Patch per finding ---");
+    let chunks = palisade_yaml::split_documents(text);
+    let parsed: Vec<_> = chunks
+        .into_iter()
+        .map(|c| palisade_yaml::parse_chunk(text, c, false))
+        .collect();
+    for f in fixable {
+        let fix = f.fix.as_ref().expect("fixable");
+        let at = f.range.expect("range").start;
+        let doc = parsed
+            .iter()
+            .flat_map(|p| p.documents.iter())
+            .find(|d| d.range.start <= at && at <= d.range.end)
+            .expect("the finding's document");
+        let patch = match palisade_fix::json_patch(doc, fix) {
+            Ok(p) => serde_json::to_string(&p).expect("json"),
+            Err(e) => format!("(none: {e})"),
+        };
+        let _ = writeln!(
+            out,
+            "{}:{} {} {patch}",
+            file_name,
+            f.line.unwrap_or(0),
+            f.code
+        );
+    }
+}
+
 #[test]
 fn rule_fixtures() {
     insta::glob!(
@@ -182,6 +315,7 @@ fn rule_fixtures() {
                 findings.len(),
                 report.stats.objects
             );
+            render_fixes(&mut out, &engine, &file_name, &text, &findings, &code);
             // One snapshot per fixture, `fixtures__<stem>.snap`, whatever other fixtures exist:
             // `glob!` would otherwise add a suffix that depends on their common folder.
             let mut settings = insta::Settings::clone_current();

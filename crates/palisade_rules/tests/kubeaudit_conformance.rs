@@ -875,6 +875,7 @@ mod harness {
             pss: None,
             suppressed: None,
             related: Vec::new(),
+            fix: None,
             source_line: None,
         }
     }

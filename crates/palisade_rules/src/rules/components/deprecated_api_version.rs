@@ -176,9 +176,72 @@ fn report(
     } else {
         format!("{action}: {consequence}")
     };
-    cx.report(node, path)
+    let mut builder = cx
+        .report(node, path.clone())
         .severity(severity)
         .message(api_lifecycle::message(api, replacement))
         .remediation(remediation)
         .kubeaudit("DeprecatedAPIUsed");
+    if let Some((gv, kind)) = replacement
+        && !last_applied
+        && kind == api.kind
+        && same_schema(api.group_version, kind, gv)
+    {
+        builder = builder.fix(Fix::safe(
+            format!("change `apiVersion` to `{gv}`"),
+            vec![Op::set(path.as_str(), gv)],
+        ));
+    }
+    drop(builder);
+}
+
+/// Version changes whose schema is the same for this kind, so that changing `apiVersion` alone
+/// gives the same object. Not listed, because fields or defaults changed: workloads from
+/// `extensions`/`apps/v1beta*` (a required `selector`), Ingress, CRDs and webhook
+/// configurations (new required fields), CertificateSigningRequest (`signerName`),
+/// PodDisruptionBudget (an empty selector selects every pod in `policy/v1`), EndpointSlice,
+/// HorizontalPodAutoscaler `v2beta1` and FlowSchema before `v1beta3`.
+fn same_schema(from: &str, kind: &str, to: &str) -> bool {
+    let kind = kind.strip_suffix("List").unwrap_or(kind);
+    matches!(
+        (from, kind, to),
+        (
+            "rbac.authorization.k8s.io/v1beta1" | "rbac.authorization.k8s.io/v1alpha1",
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding",
+            "rbac.authorization.k8s.io/v1"
+        ) | (
+            "scheduling.k8s.io/v1beta1" | "scheduling.k8s.io/v1alpha1",
+            "PriorityClass",
+            "scheduling.k8s.io/v1"
+        ) | (
+            "storage.k8s.io/v1beta1",
+            "StorageClass" | "VolumeAttachment" | "CSIDriver" | "CSINode" | "CSIStorageCapacity",
+            "storage.k8s.io/v1"
+        ) | (
+            "coordination.k8s.io/v1beta1",
+            "Lease",
+            "coordination.k8s.io/v1"
+        ) | ("batch/v1beta1", "CronJob", "batch/v1")
+            | (
+                "extensions/v1beta1",
+                "NetworkPolicy",
+                "networking.k8s.io/v1"
+            )
+            | (
+                "networking.k8s.io/v1beta1",
+                "IngressClass",
+                "networking.k8s.io/v1"
+            )
+            | (
+                "autoscaling/v2beta2",
+                "HorizontalPodAutoscaler",
+                "autoscaling/v2"
+            )
+            | ("node.k8s.io/v1beta1", "RuntimeClass", "node.k8s.io/v1")
+            | (
+                "flowcontrol.apiserver.k8s.io/v1beta3",
+                "FlowSchema" | "PriorityLevelConfiguration",
+                "flowcontrol.apiserver.k8s.io/v1"
+            )
+    )
 }

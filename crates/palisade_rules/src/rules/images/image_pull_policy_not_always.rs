@@ -70,7 +70,14 @@ impl Rule for ImagePullPolicyNotAlways {
             if !ImageRef::parse(image).is_mutable_tag() {
                 continue;
             }
-            cx.report(policy_node, c.path.key("imagePullPolicy"))
+            let route = c.path.key("imagePullPolicy");
+            let fix = Fix::unsafe_(
+                "set `imagePullPolicy: Always`",
+                "pods fail to start while the registry is unreachable",
+                vec![Op::set(route.as_str(), "Always")],
+            );
+            cx.report(policy_node, route)
+                .fix(fix)
                 .container(c)
                 .message(format!(
                     "{} runs the mutable image `{image}` with `imagePullPolicy: {policy}`: each \

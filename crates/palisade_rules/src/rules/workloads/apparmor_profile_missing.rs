@@ -82,7 +82,18 @@ impl Rule for ApparmorProfileMissing {
             }
             let (node, path, missing) =
                 container_nearest(pod, c, &["securityContext", "appArmorProfile"]);
+            let fix = Fix::unsafe_(
+                "set the container's `securityContext.appArmorProfile.type: RuntimeDefault`",
+                "operations the runtime's default profile forbids (mounting, writing to /proc/sys, …) start to fail",
+                vec![Op::set(
+                    c.path
+                        .keys(&["securityContext", "appArmorProfile", "type"])
+                        .as_str(),
+                    "RuntimeDefault",
+                )],
+            );
             cx.report(node, path)
+                .fix(fix)
                 .missing(missing)
                 .container(c)
                 .message(format!(

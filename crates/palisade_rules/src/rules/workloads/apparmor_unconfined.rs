@@ -80,7 +80,14 @@ impl Rule for ApparmorUnconfined {
             if let Some(a) = annotation
                 && a.value == Some("unconfined")
             {
-                cx.report(a.value_node, annotation_path(pod, a.key))
+                let route = annotation_path(pod, a.key);
+                let fix = Fix::unsafe_(
+                    format!("set the annotation `{}` to `runtime/default`", a.key),
+                    "operations the runtime's default profile forbids (mounting, writing to /proc/sys, …) start to fail",
+                    vec![Op::set(route.as_str(), "runtime/default")],
+                );
+                cx.report(a.value_node, route)
+                    .fix(fix)
                     .container(c)
                     .message(format!(
                         "{} runs without AppArmor: annotation `{}` is `unconfined`",
@@ -112,7 +119,16 @@ impl Rule for ApparmorUnconfined {
                 SecurityLevel::Container => "its `appArmorProfile.type` is `Unconfined`",
                 SecurityLevel::Pod => "it inherits the pod's `appArmorProfile.type: Unconfined`",
             };
+            let fix = Fix::unsafe_(
+                "set `appArmorProfile.type: RuntimeDefault`",
+                "operations the runtime's default profile forbids (mounting, writing to /proc/sys, …) start to fail",
+                vec![
+                    Op::set(field.path.key("type").as_str(), "RuntimeDefault"),
+                    Op::remove(field.path.key("localhostProfile").as_str()),
+                ],
+            );
             cx.report(ty, field.path.key("type"))
+                .fix(fix)
                 .container(c)
                 .message(format!("{} runs without AppArmor: {whose}", c.describe()))
                 .remediation(REMEDIATION)

@@ -71,6 +71,17 @@ impl Rule for CapabilitiesNotDropped {
                 .container_security(c, &["capabilities"])
                 .filter(|f| doc.is_mapping(f.node));
             let caps_missing = caps.is_none();
+            let drop_path = c.path.keys(&["securityContext", "capabilities", "drop"]);
+            let op = match caps.as_ref().and_then(|caps| doc.get(caps.node, "drop")) {
+                Some(list) if doc.is_sequence(list) => Op::append(drop_path.as_str(), "ALL"),
+                _ => Op::set(drop_path.as_str(), serde_json::json!(["ALL"])),
+            };
+            let fix = Fix::unsafe_(
+                "add `ALL` to `securityContext.capabilities.drop`",
+                "the container loses the runtime's default capabilities (binding ports below \
+                 1024, changing file ownership, …) unless it adds them back",
+                vec![op],
+            );
             let (node, path, missing, problem, code) = match caps {
                 None => {
                     let (node, path, missing) =
@@ -110,7 +121,8 @@ impl Rule for CapabilitiesNotDropped {
                 .missing(missing)
                 .message(format!("{} {problem}", c.describe()))
                 .remediation(REMEDIATION)
-                .kubeaudit(code);
+                .kubeaudit(code)
+                .fix(fix);
             if linux {
                 report = report.pss(PssLevel::Restricted, "Capabilities");
             }

@@ -92,8 +92,14 @@ impl Rule for CapabilityAdded {
                 }
                 let allow = override_for(cx, c, raw, &name);
                 let dangerous = DANGEROUS_CAPABILITIES.contains(&name.as_str());
+                let fix = Fix::unsafe_(
+                    format!("remove `{raw}` from `securityContext.capabilities.add`"),
+                    "the container loses a capability it may use",
+                    vec![Op::remove(add.path.index(index).as_str())],
+                );
                 let mut report = cx
                     .report(item, add.path.index(index))
+                    .fix(fix)
                     .container(c)
                     .message(format!(
                         "{} adds capability `{name}`{}",

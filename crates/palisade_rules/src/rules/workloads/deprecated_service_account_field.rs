@@ -64,7 +64,16 @@ impl Rule for DeprecatedServiceAccountField {
         if named {
             return;
         }
+        // The API server copies the field into `serviceAccountName`: the same pod runs.
+        let fix = Fix::safe(
+            format!("rename `serviceAccount` to `serviceAccountName: {value}`"),
+            vec![
+                Op::set(pod.path.key("serviceAccountName").as_str(), value),
+                Op::remove(path.as_str()),
+            ],
+        );
         cx.report(node, path)
+            .fix(fix)
             .message(format!(
                 "the pod spec sets the deprecated `serviceAccount: {value}` without \
                  `serviceAccountName`"

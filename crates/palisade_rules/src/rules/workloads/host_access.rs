@@ -24,7 +24,13 @@ pub(crate) fn check_host_namespace(cx: &mut Checker<'_, '_>, ns: &HostNamespace)
     let allow = KubeauditOverride::pod(ns.override_id);
     match pod.field(&[ns.field]) {
         Some((node, path)) if cx.doc().bool(node) == Some(true) => {
+            let fix = Fix::unsafe_(
+                format!("set `{}: false`", ns.field),
+                "the pod loses access to the node's namespace it may rely on",
+                vec![Op::set(path.as_str(), false)],
+            );
             cx.report(node, path)
+                .fix(fix)
                 .message(ns.message)
                 .remediation(ns.remediation)
                 .kubeaudit(ns.kubeaudit)

@@ -114,6 +114,18 @@ impl Rule for PrivilegeEscalationAllowed {
                 }
             };
             report = report.container(c).remediation(remediation);
+            // The API server rejects `false` beside `privileged: true` or `SYS_ADMIN`: the
+            // fix would not converge, so there is none until those are gone.
+            if implied.is_none() {
+                report = report.fix(Fix::unsafe_(
+                    "set `securityContext.allowPrivilegeEscalation: false`",
+                    "set-user-ID programs such as `sudo` stop gaining privileges",
+                    vec![Op::set(
+                        c.path.keys(&["securityContext", FIELD]).as_str(),
+                        false,
+                    )],
+                ));
+            }
             if linux {
                 report = report.pss(PssLevel::Restricted, "Privilege Escalation");
             }

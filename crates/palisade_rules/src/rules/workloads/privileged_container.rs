@@ -59,6 +59,7 @@ impl Rule for PrivilegedContainer {
             };
             match cx.doc().bool(field.node) {
                 Some(true) => {
+                    let route = field.path.as_str().to_owned();
                     cx.report(field.node, field.path)
                         .container(c)
                         .message(format!(
@@ -71,6 +72,11 @@ impl Rule for PrivilegedContainer {
                         )
                         .kubeaudit("PrivilegedTrue")
                         .pss(PssLevel::Baseline, "Privileged Containers")
+                        .fix(Fix::unsafe_(
+                            "set `securityContext.privileged: false`",
+                            "the container loses host devices and capabilities it may use",
+                            vec![Op::set(&route, false)],
+                        ))
                         .kubeaudit_override(allow);
                 }
                 Some(false) => cx.override_checked(&allow),

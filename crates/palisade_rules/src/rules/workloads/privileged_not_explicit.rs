@@ -61,7 +61,16 @@ impl Rule for PrivilegedNotExplicit {
                 continue;
             }
             let (node, path, missing) = pod.nearest(c, &["securityContext", "privileged"]);
+            // `false` is the default: writing it changes nothing at run time.
+            let fix = Fix::safe(
+                "set `securityContext.privileged: false`",
+                vec![Op::set(
+                    c.path.keys(&["securityContext", "privileged"]).as_str(),
+                    false,
+                )],
+            );
             cx.report(node, path)
+                .fix(fix)
                 .container(c)
                 .missing(missing)
                 .message(format!(

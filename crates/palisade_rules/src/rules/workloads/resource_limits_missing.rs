@@ -76,8 +76,42 @@ impl Rule for ResourceLimitsMissing {
         };
         let pod_cpu = pod_list && pod_limit("cpu");
         let pod_memory = pod_list && pod_limit("memory");
+        let defaults = &cx.settings.default_resources;
+        let default_of = |resource: &str| {
+            if resource == "cpu" {
+                defaults.cpu_limit.clone()
+            } else {
+                defaults.memory_limit.clone()
+            }
+        };
+        let limit_fix = |c: &Container<'_>, values: Vec<(&str, String)>| {
+            (!values.is_empty()).then(|| {
+                let map: serde_json::Map<String, serde_json::Value> = values
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(v.as_str())))
+                    .collect();
+                let what = values
+                    .iter()
+                    .map(|(k, v)| format!("`{k}: {v}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                Fix::unsafe_(
+                    format!("set the configured default limits {what}"),
+                    "a container that needs more is throttled or killed when out of memory",
+                    vec![Op::set(
+                        c.path.keys(&["resources", "limits"]).as_str(),
+                        serde_json::Value::Object(map),
+                    )],
+                )
+            })
+        };
         for c in pod.containers.iter().filter(|c| has_resources(c)) {
             if !pod_list && !has_resource_list(doc, c.node, "limits") {
+                let values: Vec<(&str, String)> = ["cpu", "memory"]
+                    .into_iter()
+                    .filter_map(|r| Some((r, default_of(r)?)))
+                    .collect();
+                let fix = limit_fix(c, values);
                 let (node, path, missing) = container_nearest(pod, c, &["resources", "limits"]);
                 cx.report(node, path)
                     .missing(missing)
@@ -91,7 +125,8 @@ impl Rule for ResourceLimitsMissing {
                         "set `resources.limits.cpu` and `resources.limits.memory` to what the \
                          container needs at its peak",
                     )
-                    .kubeaudit("LimitsNotSet");
+                    .kubeaudit("LimitsNotSet")
+                    .fix_opt(fix);
                 continue;
             }
             for (resource, label, covered, code, consequence) in [
@@ -115,7 +150,15 @@ impl Rule for ResourceLimitsMissing {
                     Some(v) => match v.amount {
                         Amount::Valid(q, _) if !q.is_zero() || covered => {}
                         Amount::Valid(_, text) => {
+                            let fix = limit_fix(
+                                c,
+                                default_of(resource)
+                                    .map(|d| (resource, d))
+                                    .into_iter()
+                                    .collect(),
+                            );
                             cx.report(v.node, resource_path(&c.path, "limits", resource))
+                                .fix_opt(fix)
                                 .container(c)
                                 .message(format!(
                                     "{} sets a {label} limit of `{text}`, which means no \
@@ -149,9 +192,17 @@ impl Rule for ResourceLimitsMissing {
                     },
                     None if covered => {}
                     None => {
+                        let fix = limit_fix(
+                            c,
+                            default_of(resource)
+                                .map(|d| (resource, d))
+                                .into_iter()
+                                .collect(),
+                        );
                         let (node, path, missing) =
                             container_nearest(pod, c, &["resources", "limits", resource]);
                         cx.report(node, path)
+                            .fix_opt(fix)
                             .missing(missing)
                             .container(c)
                             .message(format!(

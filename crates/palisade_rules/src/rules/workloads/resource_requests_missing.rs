@@ -101,8 +101,37 @@ impl Rule for ResourceRequestsMissing {
                 ["memory"] => ("memory", &["resources", "requests", "memory"]),
                 _ => ("CPU or memory", &["resources", "requests"]),
             };
+            let defaults = &cx.settings.default_resources;
+            let values: serde_json::Map<String, serde_json::Value> = missing
+                .iter()
+                .filter_map(|&r| {
+                    let d = if r == "cpu" {
+                        defaults.cpu_request.as_deref()
+                    } else {
+                        defaults.memory_request.as_deref()
+                    }?;
+                    Some((r.to_owned(), serde_json::Value::from(d)))
+                })
+                .collect();
+            let fix = (!values.is_empty()).then(|| {
+                let what = values
+                    .iter()
+                    .map(|(k, v)| format!("`{k}: {}`", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                Fix::unsafe_(
+                    format!("set the configured default requests {what}"),
+                    "the scheduler reserves that much for the container: it may no longer fit \
+                     on the nodes it ran on",
+                    vec![Op::set(
+                        c.path.keys(&["resources", "requests"]).as_str(),
+                        serde_json::Value::Object(values),
+                    )],
+                )
+            });
             let (node, path, rest) = container_nearest(pod, c, keys);
             cx.report(node, path)
+                .fix_opt(fix)
                 .missing(rest)
                 .container(c)
                 .message(format!(

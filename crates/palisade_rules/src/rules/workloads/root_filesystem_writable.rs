@@ -64,6 +64,16 @@ impl Rule for RootFilesystemWritable {
         let Some(pod) = cx.pod else { return };
         for c in &pod.containers {
             let allow = KubeauditOverride::container("allow-read-only-root-filesystem-false", c);
+            let fix = || {
+                Fix::unsafe_(
+                    "set `securityContext.readOnlyRootFilesystem: true`",
+                    "writes outside mounted volumes start to fail",
+                    vec![Op::set(
+                        c.path.keys(&["securityContext", FIELD]).as_str(),
+                        true,
+                    )],
+                )
+            };
             let field = pod.container_security(c, &[FIELD]);
             let value = field.as_ref().and_then(|f| cx.doc().bool(f.node));
             match (value, field) {
@@ -77,6 +87,7 @@ impl Rule for RootFilesystemWritable {
                         ))
                         .remediation(REMEDIATION)
                         .kubeaudit("ReadOnlyRootFilesystemFalse")
+                        .fix(fix())
                         .kubeaudit_override(allow);
                 }
                 _ => {
@@ -91,6 +102,7 @@ impl Rule for RootFilesystemWritable {
                         ))
                         .remediation(REMEDIATION)
                         .kubeaudit("ReadOnlyRootFilesystemNil")
+                        .fix(fix())
                         .kubeaudit_override(allow);
                 }
             }

@@ -80,82 +80,119 @@ impl Rule for RunAsRoot {
         for c in &pod.containers {
             let allow = KubeauditOverride::container("allow-run-as-root", c);
             let who = c.describe();
-            let report = match non_root(pod, c) {
+            let user_fix = |path: &FieldPath| {
+                cx.settings.fix_run_as_user.map(|uid| {
+                    Fix::unsafe_(
+                        format!("set `runAsUser: {uid}`"),
+                        "the image must work as that user: files it owns as root become \
+                         unwritable",
+                        vec![Op::set(path.as_str(), uid)],
+                    )
+                })
+            };
+            let non_root_fix = || {
+                Fix::unsafe_(
+                    "set the container's `securityContext.runAsNonRoot: true`",
+                    "the kubelet refuses to start the container if its image runs as root",
+                    vec![Op::set(
+                        c.path.keys(&["securityContext", "runAsNonRoot"]).as_str(),
+                        true,
+                    )],
+                )
+            };
+            let (report, fix) = match non_root(pod, c) {
                 NonRoot::PassesByUser(..) | NonRoot::PassesByFlag => {
                     cx.override_checked(&allow);
                     continue;
                 }
-                NonRoot::ContainerUserRoot(user) => cx
-                    .report(user.node, user.path)
-                    .message(format!("{who} runs as root (`runAsUser: 0`)"))
-                    .remediation(
-                        "set `securityContext.runAsUser` to a non-zero user and \
+                NonRoot::ContainerUserRoot(user) => {
+                    let fix = user_fix(&user.path);
+                    let r = cx
+                        .report(user.node, user.path)
+                        .message(format!("{who} runs as root (`runAsUser: 0`)"))
+                        .remediation(
+                            "set `securityContext.runAsUser` to a non-zero user and \
                          `runAsNonRoot: true`",
-                    )
-                    .kubeaudit("RunAsUserCSCRoot")
-                    .pss(PssLevel::Restricted, NON_ROOT_USER),
+                        )
+                        .kubeaudit("RunAsUserCSCRoot")
+                        .pss(PssLevel::Restricted, NON_ROOT_USER);
+                    (r, fix)
+                }
                 NonRoot::PodUserRoot {
                     pod_user,
                     container_user: Some((container_user, uid)),
-                } => cx
-                    .report(pod_user.node, pod_user.path)
-                    .severity(Severity::Low)
-                    .message(format!(
-                        "the pod's securityContext sets `runAsUser: 0`; {who} overrides it \
+                } => {
+                    let fix = user_fix(&pod_user.path);
+                    let r = cx
+                        .report(pod_user.node, pod_user.path)
+                        .severity(Severity::Low)
+                        .message(format!(
+                            "the pod's securityContext sets `runAsUser: 0`; {who} overrides it \
                          with user {uid}, but root stays the default for every container that \
                          does not"
-                    ))
-                    .remediation(
-                        "set the pod's `securityContext.runAsUser` to a non-zero user, or \
+                        ))
+                        .remediation(
+                            "set the pod's `securityContext.runAsUser` to a non-zero user, or \
                          remove it",
-                    )
-                    .related(
-                        "the container's own runAsUser",
-                        container_user.node,
-                        container_user.path,
-                    )
-                    .kubeaudit("RunAsUserPSCRoot")
-                    .pss(PssLevel::Restricted, NON_ROOT_USER),
+                        )
+                        .related(
+                            "the container's own runAsUser",
+                            container_user.node,
+                            container_user.path,
+                        )
+                        .kubeaudit("RunAsUserPSCRoot")
+                        .pss(PssLevel::Restricted, NON_ROOT_USER);
+                    (r, fix)
+                }
                 NonRoot::PodUserRoot {
                     pod_user,
                     container_user: None,
-                } => cx
-                    .report(pod_user.node, pod_user.path)
-                    .message(format!(
-                        "{who} runs as root: it inherits `runAsUser: 0` from the pod's \
+                } => {
+                    let fix = user_fix(&pod_user.path);
+                    let r = cx
+                        .report(pod_user.node, pod_user.path)
+                        .message(format!(
+                            "{who} runs as root: it inherits `runAsUser: 0` from the pod's \
                          securityContext"
-                    ))
-                    .remediation(
-                        "set the pod's `securityContext.runAsUser` to a non-zero user and \
+                        ))
+                        .remediation(
+                            "set the pod's `securityContext.runAsUser` to a non-zero user and \
                          `runAsNonRoot: true`",
-                    )
-                    .kubeaudit("RunAsUserPSCRoot")
-                    .pss(PssLevel::Restricted, NON_ROOT_USER),
-                NonRoot::ContainerFlagFalse(flag) => cx
-                    .report(flag.node, flag.path)
-                    .message(format!(
-                        "{who} may run as root: it sets `runAsNonRoot: false` and no \
+                        )
+                        .kubeaudit("RunAsUserPSCRoot")
+                        .pss(PssLevel::Restricted, NON_ROOT_USER);
+                    (r, fix)
+                }
+                NonRoot::ContainerFlagFalse(flag) => (
+                    cx.report(flag.node, flag.path)
+                        .message(format!(
+                            "{who} may run as root: it sets `runAsNonRoot: false` and no \
                          `runAsUser`"
-                    ))
-                    .remediation(
-                        "set the container's `securityContext.runAsNonRoot: true` and run the \
+                        ))
+                        .remediation(
+                            "set the container's `securityContext.runAsNonRoot: true` and run the \
                          image as a non-root user",
-                    )
-                    .kubeaudit("RunAsNonRootCSCFalse")
-                    .pss(PssLevel::Restricted, NON_ROOT),
-                NonRoot::PodFlagFalse(flag) => cx
-                    .report(flag.node, flag.path)
-                    .message(format!(
-                        "{who} may run as root: it inherits `runAsNonRoot: false` from the \
+                        )
+                        .kubeaudit("RunAsNonRootCSCFalse")
+                        .pss(PssLevel::Restricted, NON_ROOT),
+                    Some(non_root_fix()),
+                ),
+                NonRoot::PodFlagFalse(flag) => (
+                    cx.report(flag.node, flag.path)
+                        .message(format!(
+                            "{who} may run as root: it inherits `runAsNonRoot: false` from the \
                          pod's securityContext and sets no `runAsUser`"
-                    ))
-                    .remediation(SET_NON_ROOT)
-                    .kubeaudit("RunAsNonRootPSCFalseCSCNil")
-                    .pss(PssLevel::Restricted, NON_ROOT),
+                        ))
+                        .remediation(SET_NON_ROOT)
+                        .kubeaudit("RunAsNonRootPSCFalseCSCNil")
+                        .pss(PssLevel::Restricted, NON_ROOT),
+                    Some(non_root_fix()),
+                ),
                 NonRoot::FlagUnset => {
                     let (node, path, missing) =
                         pod.nearest(c, &["securityContext", "runAsNonRoot"]);
-                    cx.report(node, path)
+                    let r = cx
+                        .report(node, path)
                         .missing(missing)
                         .message(format!(
                             "{who} may run as root: neither it nor the pod sets \
@@ -164,10 +201,16 @@ impl Rule for RunAsRoot {
                         ))
                         .remediation(SET_NON_ROOT)
                         .kubeaudit("RunAsNonRootPSCNilCSCNil")
-                        .pss(PssLevel::Restricted, NON_ROOT)
+                        .pss(PssLevel::Restricted, NON_ROOT);
+                    (r, Some(non_root_fix()))
                 }
             };
-            report.container(c).kubeaudit_override(allow);
+            let report = report.container(c);
+            let report = match fix {
+                Some(fix) => report.fix(fix),
+                None => report,
+            };
+            report.kubeaudit_override(allow);
         }
     }
 }

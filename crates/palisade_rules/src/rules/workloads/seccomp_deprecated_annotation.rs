@@ -102,8 +102,15 @@ impl Rule for SeccompDeprecatedAnnotation {
                 "set `securityContext.seccompProfile.type: RuntimeDefault` in the pod spec (or \
                  the container) and remove the annotation"
             };
+            let route = annotation_path(pod, a.key);
+            // Nothing reads the annotation any more: removing it changes nothing at run time.
+            let fix = Fix::safe(
+                format!("remove the ignored annotation `{}`", a.key),
+                vec![Op::remove(route.as_str())],
+            );
             let mut builder = cx
-                .report(a.key_node, annotation_path(pod, a.key))
+                .report(a.key_node, route)
+                .fix(fix)
                 .message(message)
                 .remediation(remediation);
             if let Some(c) = container {

@@ -99,8 +99,19 @@ impl Rule for SeccompProfileMissing {
         } else {
             ("have", "their", "they run")
         };
+        let fix = Fix::unsafe_(
+            "set the pod's `securityContext.seccompProfile.type: RuntimeDefault`",
+            "system calls outside the container runtime's default profile start to fail",
+            vec![Op::set(
+                pod.path
+                    .keys(&["securityContext", "seccompProfile", "type"])
+                    .as_str(),
+                "RuntimeDefault",
+            )],
+        );
         let mut builder = cx
             .report(node, path)
+            .fix(fix)
             .missing(missing)
             .message(format!(
                 "the pod sets no seccomp profile and {names} {verb} no enabled profile of {its} \

@@ -109,8 +109,17 @@ fn report(cx: &mut Checker<'_, '_>, field: &SecurityField, container: Option<&Co
         ),
         _ => format!("{who} sets a `seccompProfile` without `type`: the API server rejects it"),
     };
+    let fix = Fix::unsafe_(
+        "set `seccompProfile.type: RuntimeDefault`",
+        "system calls outside the container runtime's default profile start to fail",
+        vec![
+            Op::set(field.path.key("type").as_str(), "RuntimeDefault"),
+            Op::remove(field.path.key("localhostProfile").as_str()),
+        ],
+    );
     let mut builder = cx
         .report(node, path)
+        .fix(fix)
         .missing(missing)
         .message(message)
         .remediation(

@@ -104,6 +104,7 @@ impl Rule for ServiceAccountTokenAutomount {
             Some((false, _, _)) => cx.override_checked(&allow),
             Some((true, node, path)) => {
                 cx.report(node, path)
+                    .fix(automount_fix(pod))
                     .message(
                         "the pod runs as the ServiceAccount `default` and sets \
                          `automountServiceAccountToken: true`: every container can call the \
@@ -116,6 +117,17 @@ impl Rule for ServiceAccountTokenAutomount {
             None => defer(cx, pod, name, allow),
         }
     }
+}
+
+fn automount_fix(pod: &PodSpec<'_>) -> Fix {
+    Fix::unsafe_(
+        "set the pod's `automountServiceAccountToken: false`",
+        "containers that call the Kubernetes API lose their credentials",
+        vec![Op::set(
+            pod.path.key("automountServiceAccountToken").as_str(),
+            false,
+        )],
+    )
 }
 
 const REMEDIATION: &str = "set `automountServiceAccountToken: false` in the pod spec (or on the \
@@ -139,6 +151,7 @@ fn defer(
         .unwrap_or_default();
     let mut builder = cx
         .report(node, path)
+        .fix(automount_fix(pod))
         .missing(missing)
         .message(format!(
             "the pod runs as the ServiceAccount `default` and mounts its token: neither the \
