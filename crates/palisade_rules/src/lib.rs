@@ -11,6 +11,7 @@ mod directives;
 mod docs;
 mod engine;
 mod estate;
+pub mod inventory;
 mod registry;
 pub mod rules;
 mod selection;
@@ -25,7 +26,8 @@ pub use estate::{
 pub use meta::{Rule, RuleMeta, RuleStatus};
 pub use registry::all_rules;
 pub use selection::{Selection, SelectionError};
-pub use settings::{DEFAULT_SENSITIVE_PATHS, LATEST_KUBERNETES, Settings, parse_version};
+pub use settings::{
+    DEFAULT_METADATA_CIDRS, DEFAULT_SENSITIVE_PATHS, LATEST_KUBERNETES, Settings, parse_version};
 
 #[allow(unused_imports)]
 pub(crate) mod prelude {

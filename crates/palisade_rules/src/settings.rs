@@ -19,7 +19,17 @@ pub struct Settings {
     /// The Kubernetes version the cluster runs today, when known; deprecations newer than it
     /// are reported at `info`.
     pub current_version: Option<(u32, u32)>,
+    /// Cloud metadata addresses (CIDRs) egress must not reach, in addition to
+    /// [`DEFAULT_METADATA_CIDRS`].
+    pub metadata_cidrs: Vec<String>,
+    /// Internal ranges (pod, service and node CIDRs, other private networks) whose reachability
+    /// through `ipBlock` egress rules is reported. Empty: the check is off.
+    pub internal_cidrs: Vec<String>,
 }
+
+/// Cloud metadata endpoints: AWS, GCP and Azure (IPv4), AWS (IPv6), Alibaba Cloud.
+pub const DEFAULT_METADATA_CIDRS: &[&str] =
+    &["169.254.169.254/32", "fd00:ec2::254/128", "100.100.100.200/32"];
 
 /// kubeaudit's default deny list for host path mounts.
 pub const DEFAULT_SENSITIVE_PATHS: &[&str] = &[
@@ -53,6 +63,8 @@ impl Default for Settings {
                 .collect(),
             target_version: LATEST_KUBERNETES,
             current_version: None,
+            metadata_cidrs: Vec::new(),
+            internal_cidrs: Vec::new(),
         }
     }
 }

@@ -34,6 +34,8 @@ fn settings_from_header(text: &str) -> Settings {
             "sensitive_paths" => settings.sensitive_paths = list(),
             "target_version" => settings.target_version = parse_version(value).expect("M.m"),
             "current_version" => settings.current_version = parse_version(value),
+            "metadata_cidrs" => settings.metadata_cidrs = list(),
+            "internal_cidrs" => settings.internal_cidrs = list(),
             other => panic!("unknown fixture option `{other}`"),
         }
     }

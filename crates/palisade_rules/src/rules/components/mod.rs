@@ -2,4 +2,10 @@
 
 pub(crate) mod api_lifecycle;
 
+pub mod cluster_admin_binding;
+pub mod dangerous_rbac_permission;
+pub mod default_service_account_automount;
+pub mod default_service_account_bound;
 pub mod deprecated_api_version;
+pub mod rbac_binding_to_all_users;
+pub mod rbac_wildcard;
