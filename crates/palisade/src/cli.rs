@@ -18,6 +18,9 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
+    /// Effective RBAC permissions of the input: `who-can VERB RESOURCE [PATHS]…` or
+    /// `SUBJECT [PATHS]…`
+    Rbac(RbacArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -125,6 +128,23 @@ pub struct ScanArgs {
 pub struct RulesArgs {
     /// A rule code or name: print its documentation
     pub rule: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct RbacArgs {
+    /// `who-can VERB RESOURCE` (RESOURCE as `secrets`, `pods/exec` or `deployments.apps`), or
+    /// a SUBJECT (`system:serviceaccount:NS:NAME`, `sa:NS/NAME`, `user:NAME`, `group:NAME`),
+    /// followed by the files and folders to read (default: the current folder; `-` for stdin)
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+    pub query: Vec<String>,
+
+    /// Only bindings that grant in this namespace (and cluster-wide ones)
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
 
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]

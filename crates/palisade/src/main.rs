@@ -2,6 +2,7 @@
 
 mod cli;
 mod input;
+mod rbac_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Rbac(args) => rbac_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

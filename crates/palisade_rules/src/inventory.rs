@@ -118,7 +118,11 @@ impl Inventory {
     pub fn effective_rules<'a>(&'a self, role: &'a RoleFact) -> Vec<(&'a RoleFact, &'a RbacRule)> {
         let mut out: Vec<(&RoleFact, &RbacRule)> = role.rules.iter().map(|r| (role, r)).collect();
         if role.cluster && !role.aggregation.is_empty() {
-            for other in self.roles.iter().filter(|o| o.cluster && o.name != role.name) {
+            for other in self
+                .roles
+                .iter()
+                .filter(|o| o.cluster && o.name != role.name)
+            {
                 if role
                     .aggregation
                     .iter()
@@ -442,7 +446,7 @@ impl IpBlock {
 /// One peer of a rule.
 #[derive(Clone, Debug)]
 pub enum Peer {
-    IpBlock(IpBlock),
+    IpBlock(Box<IpBlock>),
     /// A podSelector and/or namespaceSelector: in-cluster pods only.
     Pods,
 }
@@ -600,16 +604,18 @@ impl RbacRule {
             }
         };
         if !self.non_resource_urls.is_empty() {
-            return format!(
-                "{} on {}",
-                list(&self.verbs),
-                list(&self.non_resource_urls)
-            );
+            return format!("{} on {}", list(&self.verbs), list(&self.non_resource_urls));
         }
         let groups: Vec<String> = self
             .api_groups
             .iter()
-            .map(|g| if g.is_empty() { "core".to_owned() } else { g.clone() })
+            .map(|g| {
+                if g.is_empty() {
+                    "core".to_owned()
+                } else {
+                    g.clone()
+                }
+            })
             .collect();
         let mut s = format!(
             "{} on {} ({})",
@@ -847,7 +853,7 @@ fn policy_rule(
                         (Some(b), Some(c)) => {
                             let text = doc.text_of(c).unwrap_or("");
                             match Cidr::parse(text) {
-                                Some(cidr) => Peer::IpBlock(IpBlock {
+                                Some(cidr) => Peer::IpBlock(Box::new(IpBlock {
                                     cidr,
                                     cidr_text: text.to_owned(),
                                     except: strings(doc, doc.get(b, "except"))
@@ -858,7 +864,7 @@ fn policy_rule(
                                         c,
                                         path.key(peers_key).index(j).keys(&["ipBlock", "cidr"]),
                                     ),
-                                }),
+                                })),
                                 // An invalid CIDR is rejected by the API server.
                                 None => Peer::Pods,
                             }

@@ -28,8 +28,11 @@ pub struct Settings {
 }
 
 /// Cloud metadata endpoints: AWS, GCP and Azure (IPv4), AWS (IPv6), Alibaba Cloud.
-pub const DEFAULT_METADATA_CIDRS: &[&str] =
-    &["169.254.169.254/32", "fd00:ec2::254/128", "100.100.100.200/32"];
+pub const DEFAULT_METADATA_CIDRS: &[&str] = &[
+    "169.254.169.254/32",
+    "fd00:ec2::254/128",
+    "100.100.100.200/32",
+];
 
 /// kubeaudit's default deny list for host path mounts.
 pub const DEFAULT_SENSITIVE_PATHS: &[&str] = &[

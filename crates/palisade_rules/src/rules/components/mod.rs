@@ -1,6 +1,7 @@
 //! Rules of the `components` checklist section.
 
 pub(crate) mod api_lifecycle;
+pub(crate) mod rbac;
 
 pub mod cluster_admin_binding;
 pub mod dangerous_rbac_permission;

@@ -196,8 +196,10 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
             return Vec::new();
         };
         for w in workloads.iter().skip(1).take(5) {
-            f.related
-                .push(cite(&w.loc, format!("{} is also in kube-system", w.resource)));
+            f.related.push(cite(
+                &w.loc,
+                format!("{} is also in kube-system", w.resource),
+            ));
         }
         vec![f]
     });

@@ -185,10 +185,7 @@ pub(crate) fn defer_egress_check(
         );
         f.related.push(cite(
             o.loc,
-            format!(
-                "{} opens egress to {what}{target} here",
-                o.policy.title()
-            ),
+            format!("{} opens egress to {what}{target} here", o.policy.title()),
         ));
         vec![f]
     });
