@@ -136,7 +136,7 @@ fn load(paths: &[PathBuf]) -> Result<(Inventory, Vec<InputError>)> {
 fn grants<'a>(inv: &'a Inventory, keep: impl Fn(&SubjectFact) -> bool) -> Vec<Grant<'a>> {
     let mut out = Vec::new();
     for b in &inv.bindings {
-        let role = inv.role(b.role_cluster, b.namespace.as_deref(), &b.role_name);
+        let role = inv.role_of(b);
         for s in b.subjects.iter().filter(|s| keep(s)) {
             match role {
                 Some(role) => {
@@ -306,11 +306,7 @@ fn subject_cmd(inv: &Inventory, text: &str, args: &RbacArgs, out: &mut impl Writ
         .bindings
         .iter()
         .filter(|b| b.subjects.iter().any(|s| query.matches(s)))
-        .filter(|b| {
-            inv.role(b.role_cluster, b.namespace.as_deref(), &b.role_name)
-                .is_none()
-                && !(b.role_cluster && b.role_name == "cluster-admin")
-        })
+        .filter(|b| inv.role_of(b).is_none() && !(b.role_cluster && b.role_name == "cluster-admin"))
         .map(|b| {
             format!(
                 "{} {} → {} (role not in the input)",
@@ -387,11 +383,7 @@ fn write_grant(out: &mut impl Write, g: &Grant<'_>, show_subject: bool) -> Resul
 fn missing_roles(inv: &Inventory) -> Vec<String> {
     inv.bindings
         .iter()
-        .filter(|b| {
-            inv.role(b.role_cluster, b.namespace.as_deref(), &b.role_name)
-                .is_none()
-                && !(b.role_cluster && b.role_name == "cluster-admin")
-        })
+        .filter(|b| inv.role_of(b).is_none() && !(b.role_cluster && b.role_name == "cluster-admin"))
         .map(|b| {
             format!(
                 "{} {} → {} (role not in the input)",

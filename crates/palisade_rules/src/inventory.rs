@@ -26,8 +26,8 @@ pub struct Inventory {
     /// current object's, and several rules ask for it).
     pub(crate) collected: bool,
     /// Indexes built on first use, once the inventory is complete.
-    policy_index: OnceLock<HashMap<Option<String>, Vec<usize>>>,
-    workload_index: OnceLock<HashMap<Option<String>, Vec<usize>>>,
+    policy_index: OnceLock<ScopeIndex>,
+    workload_index: OnceLock<ScopeIndex>,
 }
 
 impl Inventory {
@@ -39,61 +39,88 @@ impl Inventory {
         self.bindings.extend(other.bindings);
     }
 
-    /// The policies (of every flavour) that apply to pods of `namespace`: its own, those
-    /// without a namespace, and the cluster-wide ones; every policy when `namespace` is `None`.
-    pub fn policies_in(&self, namespace: Option<&str>) -> Vec<&PolicyFact> {
+    /// The policies (of every flavour) that may apply to pods of `namespace` whose manifest
+    /// is in folder `dir`: the cluster-wide ones, those of the namespace, and those of the
+    /// same folder when either side has no `metadata.namespace` (such objects land in
+    /// whatever namespace they are applied to, which is the same for one folder, not for
+    /// unrelated projects scanned together).
+    pub fn policies_in(&self, namespace: Option<&str>, dir: &str) -> Vec<&PolicyFact> {
         let index = self.policy_index.get_or_init(|| {
-            let mut map: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+            let mut index = ScopeIndex::default();
             for (i, p) in self.policies.iter().enumerate() {
-                let key = if p.flavor.cluster_wide() {
-                    None
-                } else {
-                    p.namespace.clone()
-                };
-                map.entry(key).or_default().push(i);
+                if p.flavor.cluster_wide() {
+                    index.global.push(i);
+                    continue;
+                }
+                if let Some(ns) = &p.namespace {
+                    index.by_namespace.entry(ns.clone()).or_default().push(i);
+                }
+                index
+                    .by_dir
+                    .entry(dir_of(p.loc.file.as_deref()).to_owned())
+                    .or_default()
+                    .push(i);
             }
-            map
+            index
         });
-        let Some(ns) = namespace else {
-            return self.policies.iter().collect();
-        };
-        let mut out: Vec<usize> = Vec::new();
-        out.extend(index.get(&None).into_iter().flatten());
-        out.extend(index.get(&Some(ns.to_owned())).into_iter().flatten());
+        let mut out: Vec<usize> = index.global.clone();
+        if let Some(ns) = namespace {
+            out.extend(index.by_namespace.get(ns).into_iter().flatten());
+        }
+        out.extend(
+            index
+                .by_dir
+                .get(dir)
+                .into_iter()
+                .flatten()
+                .filter(|&&i| namespace.is_none() || self.policies[i].namespace.is_none()),
+        );
         out.sort_unstable();
+        out.dedup();
         out.into_iter().map(|i| &self.policies[i]).collect()
     }
 
-    /// The policies (of every flavour) that apply to pods with `labels` in `namespace`.
+    /// The policies (of every flavour) that may apply to pods with `labels` (see
+    /// [`Inventory::policies_in`]).
     pub fn policies_for<'a>(
         &'a self,
         namespace: Option<&'a str>,
+        dir: &'a str,
         labels: &'a [(String, String)],
     ) -> impl Iterator<Item = &'a PolicyFact> + 'a {
-        self.policies_in(namespace)
+        self.policies_in(namespace, dir)
             .into_iter()
             .filter(move |p| p.selector.may_match(labels))
     }
 
-    /// The workloads whose `metadata.namespace` is exactly `namespace`, in input order
-    /// (file, line, column).
-    pub fn workloads_in(&self, namespace: Option<&str>) -> Vec<&WorkloadFact> {
+    /// The workloads of `namespace` (for workloads without `metadata.namespace`: those of
+    /// folder `dir` without one), in input order (file, line, column).
+    pub fn workloads_in(&self, namespace: Option<&str>, dir: &str) -> Vec<&WorkloadFact> {
         let index = self.workload_index.get_or_init(|| {
-            let mut map: HashMap<Option<String>, Vec<usize>> = HashMap::new();
-            for (i, w) in self.workloads.iter().enumerate() {
-                map.entry(w.namespace.clone()).or_default().push(i);
+            let mut index = ScopeIndex::default();
+            let mut order: Vec<usize> = (0..self.workloads.len()).collect();
+            order.sort_by(|&a, &b| {
+                let key = |w: &'_ WorkloadFact| (w.loc.file.clone(), w.loc.line, w.loc.column);
+                key(&self.workloads[a]).cmp(&key(&self.workloads[b]))
+            });
+            for i in order {
+                let w = &self.workloads[i];
+                match &w.namespace {
+                    Some(ns) => index.by_namespace.entry(ns.clone()).or_default().push(i),
+                    None => index
+                        .by_dir
+                        .entry(dir_of(w.loc.file.as_deref()).to_owned())
+                        .or_default()
+                        .push(i),
+                }
             }
-            for list in map.values_mut() {
-                list.sort_by(|&a, &b| {
-                    let key = |w: &WorkloadFact| (w.loc.file.clone(), w.loc.line, w.loc.column);
-                    key(&self.workloads[a]).cmp(&key(&self.workloads[b]))
-                });
-            }
-            map
+            index
         });
-        index
-            .get(&namespace.map(str::to_owned))
-            .into_iter()
+        let list = match namespace {
+            Some(ns) => index.by_namespace.get(ns),
+            None => index.by_dir.get(dir),
+        };
+        list.into_iter()
             .flatten()
             .map(|&i| &self.workloads[i])
             .collect()
@@ -104,13 +131,40 @@ impl Inventory {
         self.namespaces.iter().find(|n| n.name == name)
     }
 
-    /// A Role or ClusterRole by reference.
-    pub fn role(&self, cluster: bool, namespace: Option<&str>, name: &str) -> Option<&RoleFact> {
-        self.roles.iter().find(|r| {
-            r.cluster == cluster
-                && r.name == name
-                && (cluster || same_namespace(r.namespace.as_deref(), namespace))
-        })
+    /// The role a binding refers to: for a Role, one of the binding's namespace (or of its
+    /// folder when either has no namespace); for a ClusterRole, the one of the same file,
+    /// else of the same folder, else any of that name.
+    pub fn role_of(&self, b: &BindingFact) -> Option<&RoleFact> {
+        let file = b.loc.file.as_deref();
+        let dir = dir_of(file);
+        let mut best: Option<(u8, &RoleFact)> = None;
+        for r in self
+            .roles
+            .iter()
+            .filter(|r| r.cluster == b.role_cluster && r.name == b.role_name)
+        {
+            let same_dir = dir_of(r.loc.file.as_deref()) == dir;
+            let rank = if r.loc.file.as_deref() == file {
+                0
+            } else if same_dir {
+                1
+            } else {
+                2
+            };
+            if !r.cluster {
+                let ok = match (r.namespace.as_deref(), b.namespace.as_deref()) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => same_dir,
+                };
+                if !ok {
+                    continue;
+                }
+            }
+            if best.is_none_or(|(k, _)| rank < k) {
+                best = Some((rank, r));
+            }
+        }
+        best.map(|(_, r)| r)
     }
 
     /// The rules a role grants, with the rules of the ClusterRoles it aggregates (by their
@@ -136,13 +190,36 @@ impl Inventory {
     }
 }
 
-/// Whether two namespaces may be the same: an object without a namespace lands in whatever
-/// namespace it is applied to.
-pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
-    }
+/// A controller whose pod template has no labels: the API server rejects it (its selector
+/// must be non-empty and match them), so it is a kustomize base or patch completed later.
+/// Estate-wide rules leave such fragments out.
+pub fn is_partial_workload(object: &Object<'_>, pod: &PodSpec<'_>) -> bool {
+    let controller = match object.group() {
+        "apps" | "extensions" => matches!(
+            object.kind,
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+        ),
+        "" => object.kind == "ReplicationController",
+        _ => false,
+    };
+    controller
+        && pod
+            .metadata
+            .and_then(|m| object.doc.get(m, "labels"))
+            .is_none_or(|l| object.doc.entries(l).is_empty())
+}
+
+/// The folder of a reported file path (`""` for stdin or a file at the top).
+pub fn dir_of(file: Option<&str>) -> &str {
+    file.and_then(|f| f.rsplit_once('/')).map_or("", |(d, _)| d)
+}
+
+/// Object indexes by namespace and by folder.
+#[derive(Debug, Default)]
+struct ScopeIndex {
+    global: Vec<usize>,
+    by_namespace: HashMap<String, Vec<usize>>,
+    by_dir: HashMap<String, Vec<usize>>,
 }
 
 /// A workload (any object with a pod template, or a Pod).
@@ -516,11 +593,6 @@ pub struct PolicyFact {
 }
 
 impl PolicyFact {
-    /// Whether the policy applies to pods of `namespace`.
-    pub fn applies_in(&self, namespace: Option<&str>) -> bool {
-        self.flavor.cluster_wide() || same_namespace(self.namespace.as_deref(), namespace)
-    }
-
     /// A default-deny for the direction: selects every pod, isolates it, and allows nothing
     /// (Cilium and Calico policies are counted when they select everything and isolate).
     pub fn denies_all(&self, ingress: bool) -> bool {
@@ -696,6 +768,9 @@ pub fn collect(cx: &mut Checker<'_, '_>) {
     cx.estate.inventory.collected = true;
     let object = cx.object;
     if let Some(pod) = cx.pod {
+        if is_partial_workload(object, pod) {
+            return;
+        }
         let w = workload(cx, object, pod);
         cx.estate.inventory.workloads.push(w);
         return;

@@ -148,17 +148,13 @@ impl Rule for DangerousRbacPermission {
         if candidates.is_empty() {
             return;
         }
-        let (cluster, namespace, name) = (role.cluster, role.namespace.clone(), role.name.clone());
+        let me = (role.loc.file.clone(), role.loc.line, role.loc.column);
         cx.defer(candidates, move |estate, mut candidates| {
             let inv = &estate.inventory;
             for b in &inv.bindings {
-                let refers = b.role_name == name
-                    && b.role_cluster == cluster
-                    && (cluster
-                        || crate::inventory::same_namespace(
-                            b.namespace.as_deref(),
-                            namespace.as_deref(),
-                        ));
+                let refers = inv.role_of(b).is_some_and(|r| {
+                    (&r.loc.file, r.loc.line, r.loc.column) == (&me.0, me.1, me.2)
+                });
                 if !refers {
                     continue;
                 }

@@ -169,7 +169,7 @@ pub fn is_everyone(name: &str) -> bool {
 
 /// The role a binding refers to, when the input holds it.
 pub fn bound_role<'a>(inv: &'a Inventory, b: &BindingFact) -> Option<&'a RoleFact> {
-    inv.role(b.role_cluster, b.namespace.as_deref(), &b.role_name)
+    inv.role_of(b)
 }
 
 /// The rule that makes a binding's role admin-equivalent: `None` with `Some(true)` for

@@ -9,9 +9,10 @@ declare_rule! {
     /// and service account of the cluster, and on some managed clusters any account of the
     /// cloud provider). Anonymous subjects are `critical`, `system:authenticated` is `high`.
     ///
-    /// The bindings Kubernetes itself creates for these groups to the discovery roles
+    /// Bindings of the discovery roles Kubernetes itself binds to these groups
     /// (`system:discovery`, `system:basic-user`, `system:public-info-viewer`) are left
-    /// alone.
+    /// alone, as is `system:service-account-issuer-discovery`, which exists to publish the
+    /// public OIDC metadata of service account tokens to unauthenticated clients.
     ///
     /// ## Why is this bad?
     /// Whatever the role grants is granted to anyone who can reach the API server. Public
@@ -54,6 +55,7 @@ const DISCOVERY_ROLES: &[&str] = &[
     "system:discovery",
     "system:basic-user",
     "system:public-info-viewer",
+    "system:service-account-issuer-discovery",
 ];
 
 impl Rule for RbacBindingToAllUsers {

@@ -78,7 +78,9 @@ impl Rule for KubeSystemIngressOpen {
             return;
         }
         if cx.pod.is_some() {
-            defer_absence(cx);
+            if super::reach::judged_pod(cx).is_some() {
+                defer_absence(cx);
+            }
             return;
         }
         if object.kind != "NetworkPolicy" || object.api_version != "networking.k8s.io/v1" {
@@ -166,6 +168,7 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         Some(n) => cx.locate(n, object.path(&["metadata", "name"])),
         None => cx.locate(object.node, object.path(&[])),
     };
+    let dir = super::reach::current_dir(cx);
     let candidate = cx
         .report(node, path)
         .message(
@@ -179,14 +182,14 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         .build();
     cx.defer(vec![candidate], move |estate, mut candidates| {
         let inv = &estate.inventory;
-        let workloads = inv.workloads_in(Some(NS));
+        let workloads = inv.workloads_in(Some(NS), &dir);
         if workloads.first().is_none_or(|w| {
             (&w.loc.file, w.loc.line, w.loc.column) != (&me.file, me.line, me.column)
         }) {
             return Vec::new();
         }
         if inv
-            .policies_in(Some(NS))
+            .policies_in(Some(NS), &dir)
             .iter()
             .any(|p| p.selector.is_all() && p.isolates_ingress)
         {

@@ -173,11 +173,16 @@ fn decide(
         Ok(c) => c,
         Err(_) => return Vec::new(),
     };
+    let dir = crate::inventory::dir_of(both.file.as_deref());
     // A Cilium or Calico policy that isolates every pod protects the namespace too.
     let cni_isolates = |ingress: bool| {
-        estate.inventory.policies_in(namespace).iter().any(|p| {
-            p.flavor != PolicyFlavor::Kubernetes && p.selector.is_all() && p.isolates(ingress)
-        })
+        estate
+            .inventory
+            .policies_in(namespace, dir)
+            .iter()
+            .any(|p| {
+                p.flavor != PolicyFlavor::Kubernetes && p.selector.is_all() && p.isolates(ingress)
+            })
     };
     let (cni_ingress, cni_egress) = (cni_isolates(true), cni_isolates(false));
     let policies: Vec<&NetworkPolicyFact> = estate.policies_in(namespace).collect();

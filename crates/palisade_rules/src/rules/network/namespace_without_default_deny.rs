@@ -71,7 +71,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         crate::inventory::collect(cx);
-        if cx.pod.is_none() {
+        if super::reach::judged_pod(cx).is_none() {
             return;
         }
         let object = cx.object;
@@ -87,6 +87,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
             Some(n) => cx.locate(n, object.path(&["metadata", "name"])),
             None => cx.locate(object.node, object.path(&[])),
         };
+        let dir = super::reach::current_dir(cx);
         let candidate = cx.report(node, path).build();
         cx.defer(vec![candidate], move |estate, mut candidates| {
             let inv = &estate.inventory;
@@ -94,7 +95,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
             if ns.is_some_and(|n| inv.namespace(n).is_some()) {
                 return Vec::new();
             }
-            let workloads = inv.workloads_in(ns);
+            let workloads = inv.workloads_in(ns, &dir);
             let Some(mut f) = candidates.pop() else {
                 return Vec::new();
             };
@@ -105,7 +106,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
             }) {
                 return Vec::new();
             }
-            let policies = inv.policies_in(ns);
+            let policies = inv.policies_in(ns, &dir);
             let isolated = |ingress: bool| {
                 policies
                     .iter()
@@ -121,10 +122,15 @@ impl Rule for NamespaceWithoutDefaultDeny {
                 (false, false) => return Vec::new(),
             };
             let shown = ns_name(ns);
+            let whose = match ns {
+                Some(n) => format!("namespace `{n}` has"),
+                None => "the manifests of this folder have no `metadata.namespace`; the \
+                         namespace they are applied to gets"
+                    .to_owned(),
+            };
             f.message = format!(
-                "namespace `{shown}` has {} workload(s) but no network policy isolates all of \
-                 its pods for {what}: pods that no other policy selects are open to every \
-                 connection",
+                "{whose} {} workload(s) but no network policy isolates all of its pods for \
+                 {what}: pods that no other policy selects are open to every connection",
                 workloads.len()
             );
             f.remediation = format!(

@@ -60,17 +60,18 @@ impl Rule for PodNotSelectedByNetworkPolicy {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         crate::inventory::collect(cx);
-        let Some(pod) = cx.pod else {
+        let Some(pod) = super::reach::judged_pod(cx) else {
             return;
         };
         let labels = pod_labels(pod);
         let namespace = cx.object.namespace().map(str::to_owned);
         let who = describe_workload(cx.object);
+        let dir = super::reach::current_dir(cx);
         let candidate = workload_finding(cx, String::new(), String::new());
         cx.defer(vec![candidate], move |estate, mut candidates| {
             let inv = &estate.inventory;
             let ns = namespace.as_deref();
-            let policies = inv.policies_in(ns);
+            let policies = inv.policies_in(ns, &dir);
             if policies.is_empty() || policies.iter().any(|p| p.selector.may_match(&labels)) {
                 return Vec::new();
             }

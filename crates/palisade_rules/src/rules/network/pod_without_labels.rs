@@ -3,9 +3,11 @@ use crate::prelude::*;
 
 declare_rule! {
     /// ## What it does
-    /// Flags pods and pod templates without labels (no `labels`, or an empty map). Jobs and
-    /// CronJobs are left alone: Kubernetes labels their pods with `job-name` (and
-    /// `batch.kubernetes.io/job-name`), which policies can select.
+    /// Flags Pods without labels (no `labels`, or an empty map). Controllers need no check:
+    /// the API server rejects a Deployment, StatefulSet, DaemonSet, ReplicaSet or
+    /// ReplicationController whose template labels do not match a non-empty selector (one
+    /// without them is a kustomize base or patch that gets its labels later), and Jobs and
+    /// CronJobs label their pods with `job-name`, which policies can select.
     ///
     /// ## Why is this bad?
     /// Network policies, PodDisruptionBudgets, Services and mesh policies find pods by
@@ -55,7 +57,7 @@ impl Rule for PodWithoutLabels {
             return;
         };
         let object = cx.object;
-        if object.group() == "batch" {
+        if object.kind != "Pod" || object.group() != "" {
             return;
         }
         let doc = cx.doc();

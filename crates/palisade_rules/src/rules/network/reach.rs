@@ -7,6 +7,18 @@ use palisade_diagnostics::{Finding, RelatedLocation};
 use crate::inventory::{Cidr, Inventory, Peer, PolicyFact, PolicyFlavor, PolicyRule};
 use crate::prelude::*;
 
+/// The pod spec of the current object when it is a workload the estate-wide rules judge
+/// (not a kustomize fragment, see [`crate::inventory::is_partial_workload`]).
+pub(crate) fn judged_pod<'c, 'd>(cx: &Checker<'c, 'd>) -> Option<&'c PodSpec<'d>> {
+    cx.pod
+        .filter(|pod| !crate::inventory::is_partial_workload(cx.object, pod))
+}
+
+/// The folder of the current object's file, for [`crate::inventory::Inventory::policies_in`].
+pub(crate) fn current_dir(cx: &Checker<'_, '_>) -> String {
+    crate::inventory::dir_of(cx.file.path).to_owned()
+}
+
 /// The namespace as the messages name it.
 pub(crate) fn ns_name(namespace: Option<&str>) -> &str {
     namespace.unwrap_or("(the namespace it is applied to)")
@@ -36,12 +48,13 @@ pub(crate) struct Opening<'a> {
 pub(crate) fn open_egress<'a>(
     inventory: &'a Inventory,
     namespace: Option<&'a str>,
+    dir: &'a str,
     labels: &'a [(String, String)],
     port: Option<i64>,
     reaches: impl Fn(Option<&crate::inventory::IpBlock>) -> bool,
 ) -> Option<Opening<'a>> {
     let isolating: Vec<&PolicyFact> = inventory
-        .policies_for(namespace, labels)
+        .policies_for(namespace, dir, labels)
         .filter(|p| p.isolates_egress)
         .collect();
     if isolating.is_empty()
@@ -142,7 +155,7 @@ pub(crate) fn defer_egress_check(
     public: bool,
     port: Option<i64>,
 ) {
-    let Some(pod) = cx.pod else {
+    let Some(pod) = judged_pod(cx) else {
         return;
     };
     if targets.is_empty() && !public {
@@ -150,6 +163,7 @@ pub(crate) fn defer_egress_check(
     }
     let labels = pod_labels(pod);
     let namespace = cx.object.namespace().map(str::to_owned);
+    let dir = current_dir(cx);
     let who = describe_workload(cx.object);
     let candidate = workload_finding(cx, String::new(), remediation.to_owned());
     cx.defer(vec![candidate], move |estate, mut candidates| {
@@ -157,14 +171,14 @@ pub(crate) fn defer_egress_check(
         let ns = namespace.as_deref();
         let mut hit: Option<(String, Opening<'_>)> = None;
         if public {
-            if let Some(o) = open_egress(inv, ns, &labels, None, |b| {
+            if let Some(o) = open_egress(inv, ns, &dir, &labels, None, |b| {
                 b.is_none_or(|b| b.reaches_public())
             }) {
                 hit = Some((String::new(), o));
             }
         } else {
             for (text, target) in &targets {
-                if let Some(o) = open_egress(inv, ns, &labels, port, |b| {
+                if let Some(o) = open_egress(inv, ns, &dir, &labels, port, |b| {
                     b.is_none_or(|b| b.reaches(*target))
                 }) {
                     hit = Some((format!(" `{text}`"), o));
