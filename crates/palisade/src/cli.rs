@@ -111,6 +111,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "M.m")]
     pub current_version: Option<String>,
 
+    /// Cloud metadata addresses (CIDRs) egress must not reach, besides 169.254.169.254,
+    /// fd00:ec2::254 and 100.100.100.200
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub metadata_cidrs: Vec<String>,
+
+    /// Internal ranges (pod, service, node CIDRs…) whose reachability through ipBlock egress
+    /// rules is reported
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub internal_cidrs: Vec<String>,
+
     /// Do not print source excerpts in text output
     #[arg(long)]
     pub no_source: bool,

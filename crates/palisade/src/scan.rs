@@ -63,6 +63,18 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
         s.target_version = v;
     }
     s.current_version = version(&args.current_version, "--current-version")?;
+    let cidrs = |list: &[String], flag: &str| -> Result<Vec<String>> {
+        list.iter()
+            .map(|c| {
+                let c = c.trim();
+                palisade_rules::inventory::Cidr::parse(c)
+                    .map(|_| c.to_owned())
+                    .with_context(|| format!("{flag}: `{c}` is not a CIDR like 10.0.0.0/8"))
+            })
+            .collect()
+    };
+    s.metadata_cidrs = cidrs(&args.metadata_cidrs, "--metadata-cidrs")?;
+    s.internal_cidrs = cidrs(&args.internal_cidrs, "--internal-cidrs")?;
     Ok(s)
 }
 
