@@ -18,6 +18,8 @@ static RULES: &[&dyn Rule] = &[
     &rules::misc::redundant_override::RedundantOverride,
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
+    &rules::misc::workload_in_shared_namespace::WorkloadInSharedNamespace,
+    &rules::misc::namespace_pod_security_missing::NamespacePodSecurityMissing,
     &rules::network::missing_default_deny_network_policy::MissingDefaultDenyNetworkPolicy,
     &rules::network::allow_all_network_policy::AllowAllNetworkPolicy,
     &rules::network::namespace_without_default_deny::NamespaceWithoutDefaultDeny,
