@@ -121,6 +121,10 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
     pub internal_cidrs: Vec<String>,
 
+    /// The label naming a workload's or namespace's tenant (default `tenant`)
+    #[arg(long, value_name = "LABEL")]
+    pub tenant_label: Option<String>,
+
     /// Do not print source excerpts in text output
     #[arg(long)]
     pub no_source: bool,

@@ -22,6 +22,9 @@ pub struct Inventory {
     pub namespaces: Vec<NamespaceInfo>,
     pub roles: Vec<RoleFact>,
     pub bindings: Vec<BindingFact>,
+    /// ResourceQuotas and LimitRanges: their namespace and the folder of their file.
+    pub resource_quotas: Vec<(Option<String>, String)>,
+    pub limit_ranges: Vec<(Option<String>, String)>,
     /// Set once the current object has been collected (the inventory a checker holds is the
     /// current object's, and several rules ask for it).
     pub(crate) collected: bool,
@@ -37,6 +40,22 @@ impl Inventory {
         self.namespaces.extend(other.namespaces);
         self.roles.extend(other.roles);
         self.bindings.extend(other.bindings);
+        self.resource_quotas.extend(other.resource_quotas);
+        self.limit_ranges.extend(other.limit_ranges);
+    }
+
+    /// Whether a ResourceQuota (`quota`) or LimitRange covers namespace `ns`, whose Namespace
+    /// object is in folder `dir`.
+    pub fn has_namespace_policy(&self, quota: bool, ns: &str, dir: &str) -> bool {
+        let list = if quota {
+            &self.resource_quotas
+        } else {
+            &self.limit_ranges
+        };
+        list.iter().any(|(n, d)| match n {
+            Some(n) => n == ns,
+            None => d == dir,
+        })
     }
 
     /// The policies (of every flavour) that may apply to pods of `namespace` whose manifest
@@ -802,6 +821,17 @@ pub fn collect(cx: &mut Checker<'_, '_>) {
         ) => {
             if let Some(p) = calico_policy(cx, object) {
                 cx.estate.inventory.policies.push(p);
+            }
+        }
+        ("", "ResourceQuota" | "LimitRange") => {
+            let entry = (
+                object.namespace().map(str::to_owned),
+                dir_of(cx.file.path).to_owned(),
+            );
+            if object.kind == "ResourceQuota" {
+                cx.estate.inventory.resource_quotas.push(entry);
+            } else {
+                cx.estate.inventory.limit_ranges.push(entry);
             }
         }
         ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => {

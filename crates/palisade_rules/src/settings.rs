@@ -25,6 +25,9 @@ pub struct Settings {
     /// Internal ranges (pod, service and node CIDRs, other private networks) whose reachability
     /// through `ipBlock` egress rules is reported. Empty: the check is off.
     pub internal_cidrs: Vec<String>,
+    /// The label that names a workload's or namespace's tenant (pod template labels,
+    /// Namespace labels, node labels and taints).
+    pub tenant_label: String,
 }
 
 /// Cloud metadata endpoints: AWS, GCP and Azure (IPv4), AWS (IPv6), Alibaba Cloud.
@@ -68,6 +71,7 @@ impl Default for Settings {
             current_version: None,
             metadata_cidrs: Vec::new(),
             internal_cidrs: Vec::new(),
+            tenant_label: "tenant".to_owned(),
         }
     }
 }
