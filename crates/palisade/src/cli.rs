@@ -121,6 +121,11 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
     pub internal_cidrs: Vec<String>,
 
+    /// Registries or repository prefixes images must come from (`registry.example.com`,
+    /// `ghcr.io/acme/`)
+    #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
+    pub allowed_registries: Vec<String>,
+
     /// The label naming a workload's or namespace's tenant (default `tenant`)
     #[arg(long, value_name = "LABEL")]
     pub tenant_label: Option<String>,

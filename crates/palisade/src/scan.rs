@@ -75,6 +75,12 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
     };
     s.metadata_cidrs = cidrs(&args.metadata_cidrs, "--metadata-cidrs")?;
     s.internal_cidrs = cidrs(&args.internal_cidrs, "--internal-cidrs")?;
+    s.allowed_registries = args
+        .allowed_registries
+        .iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
     if let Some(label) = &args.tenant_label {
         if label.trim().is_empty() {
             bail!("--tenant-label: the label must not be empty");

@@ -28,6 +28,10 @@ pub struct Settings {
     /// The label that names a workload's or namespace's tenant (pod template labels,
     /// Namespace labels, node labels and taints).
     pub tenant_label: String,
+    /// Registries (and repository prefixes) images may come from, as `host` or
+    /// `host/path/`: `registry.example.com`, `ghcr.io/acme/`. Empty: images from public
+    /// registries are reported at `info` only.
+    pub allowed_registries: Vec<String>,
 }
 
 /// Cloud metadata endpoints: AWS, GCP and Azure (IPv4), AWS (IPv6), Alibaba Cloud.
@@ -72,6 +76,7 @@ impl Default for Settings {
             metadata_cidrs: Vec::new(),
             internal_cidrs: Vec::new(),
             tenant_label: "tenant".to_owned(),
+            allowed_registries: Vec::new(),
         }
     }
 }

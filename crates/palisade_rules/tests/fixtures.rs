@@ -36,6 +36,7 @@ fn settings_from_header(text: &str) -> Settings {
             "current_version" => settings.current_version = parse_version(value),
             "metadata_cidrs" => settings.metadata_cidrs = list(),
             "internal_cidrs" => settings.internal_cidrs = list(),
+            "allowed_registries" => settings.allowed_registries = list(),
             "tenant_label" => settings.tenant_label = value.trim().to_owned(),
             other => panic!("unknown fixture option `{other}`"),
         }
