@@ -31,6 +31,7 @@ pub struct Inventory {
     /// Indexes built on first use, once the inventory is complete.
     policy_index: OnceLock<ScopeIndex>,
     workload_index: OnceLock<ScopeIndex>,
+    role_index: OnceLock<HashMap<(bool, String), Vec<usize>>>,
 }
 
 impl Inventory {
@@ -114,7 +115,11 @@ impl Inventory {
 
     /// The workloads of `namespace` (for workloads without `metadata.namespace`: those of
     /// folder `dir` without one), in input order (file, line, column).
-    pub fn workloads_in(&self, namespace: Option<&str>, dir: &str) -> Vec<&WorkloadFact> {
+    pub fn workloads_in<'a>(
+        &'a self,
+        namespace: Option<&str>,
+        dir: &str,
+    ) -> impl Iterator<Item = &'a WorkloadFact> + 'a {
         let index = self.workload_index.get_or_init(|| {
             let mut index = ScopeIndex::default();
             let mut order: Vec<usize> = (0..self.workloads.len()).collect();
@@ -139,10 +144,7 @@ impl Inventory {
             Some(ns) => index.by_namespace.get(ns),
             None => index.by_dir.get(dir),
         };
-        list.into_iter()
-            .flatten()
-            .map(|&i| &self.workloads[i])
-            .collect()
+        list.into_iter().flatten().map(|&i| &self.workloads[i])
     }
 
     /// The Namespace object named `name`, if the input holds it.
@@ -156,12 +158,20 @@ impl Inventory {
     pub fn role_of(&self, b: &BindingFact) -> Option<&RoleFact> {
         let file = b.loc.file.as_deref();
         let dir = dir_of(file);
+        let index = self.role_index.get_or_init(|| {
+            let mut map: HashMap<(bool, String), Vec<usize>> = HashMap::new();
+            for (i, r) in self.roles.iter().enumerate() {
+                map.entry((r.cluster, r.name.clone())).or_default().push(i);
+            }
+            map
+        });
         let mut best: Option<(u8, &RoleFact)> = None;
-        for r in self
-            .roles
-            .iter()
-            .filter(|r| r.cluster == b.role_cluster && r.name == b.role_name)
-        {
+        let candidates = index
+            .get(&(b.role_cluster, b.role_name.clone()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.roles[i]);
+        for r in candidates {
             let same_dir = dir_of(r.loc.file.as_deref()) == dir;
             let rank = if r.loc.file.as_deref() == file {
                 0

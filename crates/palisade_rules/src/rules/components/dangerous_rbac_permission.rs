@@ -149,9 +149,14 @@ impl Rule for DangerousRbacPermission {
             return;
         }
         let me = (role.loc.file.clone(), role.loc.line, role.loc.column);
+        let (cluster, name) = (role.cluster, role.name.clone());
         cx.defer(candidates, move |estate, mut candidates| {
             let inv = &estate.inventory;
-            for b in &inv.bindings {
+            for b in inv
+                .bindings
+                .iter()
+                .filter(|b| b.role_cluster == cluster && b.role_name == name)
+            {
                 let refers = inv.role_of(b).is_some_and(|r| {
                     (&r.loc.file, r.loc.line, r.loc.column) == (&me.0, me.1, me.2)
                 });

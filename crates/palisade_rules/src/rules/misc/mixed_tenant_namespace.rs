@@ -70,7 +70,6 @@ impl Rule for MixedTenantNamespace {
             ))
             .build();
         cx.defer(vec![candidate], move |estate, mut candidates| {
-            let workloads = estate.inventory.workloads_in(Some(&namespace), &dir);
             let tenant_of = |w: &crate::inventory::WorkloadFact| {
                 w.labels
                     .iter()
@@ -78,11 +77,12 @@ impl Rule for MixedTenantNamespace {
                     .find(|(k, _)| *k == key)
                     .map(|(_, v)| v.clone())
             };
-            let labelled: Vec<_> = workloads
-                .iter()
-                .filter_map(|w| tenant_of(w).map(|t| (*w, t)))
-                .collect();
-            let Some((first, _)) = labelled.first() else {
+            let mut labelled = estate
+                .inventory
+                .workloads_in(Some(&namespace), &dir)
+                .filter_map(|w| tenant_of(w).map(|t| (w, t)));
+            // Report once, on the first labelled workload (checked first: it is cheap).
+            let Some((first, _)) = labelled.next() else {
                 return Vec::new();
             };
             if (&first.loc.file, first.loc.line, first.loc.column) != (&me.file, me.line, me.column)
@@ -90,9 +90,9 @@ impl Rule for MixedTenantNamespace {
                 return Vec::new();
             }
             let mut others: Vec<(&crate::inventory::WorkloadFact, String)> = Vec::new();
-            for (w, t) in &labelled {
-                if *t != tenant && !others.iter().any(|(_, o)| o == t) {
-                    others.push((*w, t.clone()));
+            for (w, t) in labelled {
+                if t != tenant && !others.iter().any(|(_, o)| *o == t) {
+                    others.push((w, t));
                 }
             }
             if others.is_empty() {

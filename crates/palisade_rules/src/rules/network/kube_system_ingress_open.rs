@@ -182,8 +182,7 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         .build();
     cx.defer(vec![candidate], move |estate, mut candidates| {
         let inv = &estate.inventory;
-        let workloads = inv.workloads_in(Some(NS), &dir);
-        if workloads.first().is_none_or(|w| {
+        if inv.workloads_in(Some(NS), &dir).next().is_none_or(|w| {
             (&w.loc.file, w.loc.line, w.loc.column) != (&me.file, me.line, me.column)
         }) {
             return Vec::new();
@@ -198,7 +197,7 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         let Some(mut f) = candidates.pop() else {
             return Vec::new();
         };
-        for w in workloads.iter().skip(1).take(5) {
+        for w in inv.workloads_in(Some(NS), &dir).skip(1).take(5) {
             f.related.push(cite(
                 &w.loc,
                 format!("{} is also in kube-system", w.resource),

@@ -95,17 +95,17 @@ impl Rule for NamespaceWithoutDefaultDeny {
             if ns.is_some_and(|n| inv.namespace(n).is_some()) {
                 return Vec::new();
             }
-            let workloads = inv.workloads_in(ns, &dir);
             let Some(mut f) = candidates.pop() else {
                 return Vec::new();
             };
-            // Report once, on the namespace's first workload.
-            let first = workloads.first();
+            // Report once, on the namespace's first workload (checked first: it is cheap).
+            let first = inv.workloads_in(ns, &dir).next();
             if first.is_none_or(|w| {
                 (&w.loc.file, w.loc.line, w.loc.column) != (&me.file, me.line, me.column)
             }) {
                 return Vec::new();
             }
+            let workloads: Vec<_> = inv.workloads_in(ns, &dir).collect();
             let policies = inv.policies_in(ns, &dir);
             let isolated = |ingress: bool| {
                 policies
