@@ -11,6 +11,7 @@ static RULES: &[&dyn Rule] = &[
     &rules::components::dangerous_rbac_permission::DangerousRbacPermission,
     &rules::components::default_service_account_bound::DefaultServiceAccountBound,
     &rules::components::default_service_account_automount::DefaultServiceAccountAutomount,
+    &rules::components::kubernetes_dashboard_exposed::KubernetesDashboardExposed,
     &rules::images::image_tag_missing::ImageTagMissing,
     &rules::images::image_tag_latest::ImageTagLatest,
     &rules::images::image_tag_mismatch::ImageTagMismatch,

@@ -8,5 +8,6 @@ pub mod dangerous_rbac_permission;
 pub mod default_service_account_automount;
 pub mod default_service_account_bound;
 pub mod deprecated_api_version;
+pub mod kubernetes_dashboard_exposed;
 pub mod rbac_binding_to_all_users;
 pub mod rbac_wildcard;
