@@ -22,6 +22,9 @@ pub enum Command {
     Node(NodeArgs),
     /// Fix findings in place with minimal edits that keep comments and formatting
     Fix(Box<FixArgs>),
+    /// Effective RBAC permissions of the input: `who-can VERB RESOURCE [PATHS]…` or
+    /// `SUBJECT [PATHS]…`
+    Rbac(RbacArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +114,25 @@ pub struct ScanArgs {
     /// The Kubernetes version the cluster runs today
     #[arg(long, value_name = "M.m")]
     pub current_version: Option<String>,
+
+    /// Cloud metadata addresses (CIDRs) egress must not reach, besides 169.254.169.254,
+    /// fd00:ec2::254 and 100.100.100.200
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub metadata_cidrs: Vec<String>,
+
+    /// Internal ranges (pod, service, node CIDRs…) whose reachability through ipBlock egress
+    /// rules is reported
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub internal_cidrs: Vec<String>,
+
+    /// Registries or repository prefixes images must come from (`registry.example.com`,
+    /// `ghcr.io/acme/`)
+    #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
+    pub allowed_registries: Vec<String>,
+
+    /// The label naming a workload's or namespace's tenant (default `tenant`)
+    #[arg(long, value_name = "LABEL")]
+    pub tenant_label: Option<String>,
 
     /// Do not print source excerpts in text output
     #[arg(long)]
@@ -250,4 +272,21 @@ pub struct FixArgs {
     /// The Kubernetes version the cluster runs today
     #[arg(long, value_name = "M.m")]
     pub current_version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RbacArgs {
+    /// `who-can VERB RESOURCE` (RESOURCE as `secrets`, `pods/exec` or `deployments.apps`), or
+    /// a SUBJECT (`system:serviceaccount:NS:NAME`, `sa:NS/NAME`, `user:NAME`, `group:NAME`),
+    /// followed by the files and folders to read (default: the current folder; `-` for stdin)
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+    pub query: Vec<String>,
+
+    /// Only bindings that grant in this namespace (and cluster-wide ones)
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

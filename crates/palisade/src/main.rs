@@ -4,6 +4,7 @@ mod cli;
 mod fix_cmd;
 mod input;
 mod node_cmd;
+mod rbac_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(*args),
+        Command::Rbac(args) => rbac_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

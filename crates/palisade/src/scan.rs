@@ -63,6 +63,30 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
         s.target_version = v;
     }
     s.current_version = version(&args.current_version, "--current-version")?;
+    let cidrs = |list: &[String], flag: &str| -> Result<Vec<String>> {
+        list.iter()
+            .map(|c| {
+                let c = c.trim();
+                palisade_rules::inventory::Cidr::parse(c)
+                    .map(|_| c.to_owned())
+                    .with_context(|| format!("{flag}: `{c}` is not a CIDR like 10.0.0.0/8"))
+            })
+            .collect()
+    };
+    s.metadata_cidrs = cidrs(&args.metadata_cidrs, "--metadata-cidrs")?;
+    s.internal_cidrs = cidrs(&args.internal_cidrs, "--internal-cidrs")?;
+    s.allowed_registries = args
+        .allowed_registries
+        .iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if let Some(label) = &args.tenant_label {
+        if label.trim().is_empty() {
+            bail!("--tenant-label: the label must not be empty");
+        }
+        s.tenant_label = label.trim().to_owned();
+    }
     Ok(s)
 }
 

@@ -366,3 +366,54 @@ fn missing_paths_are_input_errors() {
     assert_eq!(report["errors"][0]["kind"], "io");
     assert_eq!(report["summary"]["objects"], 5);
 }
+
+const RBAC_FIXTURES: &str = "crates/palisade_rules/resources/test/fixtures/components";
+
+#[test]
+fn rbac_who_can_names_subject_binding_and_rule() {
+    let out = palisade()
+        .args([
+            "rbac", "who-can", "get", "secrets", "-n", "shop", "--format", "json",
+        ])
+        .arg(format!("{RBAC_FIXTURES}/CMP006.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let grants = v["grants"].as_array().unwrap();
+    let subjects: Vec<String> = grants
+        .iter()
+        .map(|g| format!("{}/{}", g["subject"]["namespace"], g["subject"]["name"]))
+        .collect();
+    assert_eq!(subjects, ["\"shop\"/\"default\"", "\"shop\"/\"exporter\""]);
+    assert_eq!(grants[0]["binding"]["name"], "default-reads-secrets");
+    assert_eq!(grants[0]["rule"]["location"]["line"], 8);
+    assert_eq!(grants[0]["rule"]["dangerous"][0], "read Secrets");
+    // `view` is not defined in the input: listed, not guessed.
+    assert_eq!(v["unresolvedRoles"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn rbac_subject_lists_what_it_can_do() {
+    palisade()
+        .args(["rbac", "sa:shop/default"])
+        .arg(format!("{RBAC_FIXTURES}/CMP006.yaml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "get,list,watch on secrets (core)  [read Secrets]",
+        ))
+        .stdout(predicate::str::contains(
+            "via RoleBinding default-reads-secrets",
+        ));
+    palisade()
+        .args(["rbac", "user:nobody"])
+        .arg(format!("{RBAC_FIXTURES}/CMP006.yaml"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("holds no permission"));
+    palisade()
+        .args(["rbac", "system:serviceaccount:broken"])
+        .assert()
+        .code(2);
+}

@@ -171,6 +171,19 @@ impl<'c, 'd> Checker<'c, 'd> {
         });
     }
 
+    /// A location in the current object, for findings about other objects to cite.
+    pub fn locate(&self, node: NodeId, path: FieldPath) -> RelatedLocation {
+        let at = self.file.locate(self.doc().range(node));
+        RelatedLocation {
+            message: String::new(),
+            resource: self.object.object_ref(),
+            path: path.as_str().to_owned(),
+            file: self.file.path.map(str::to_owned),
+            line: Some(at.line),
+            column: Some(at.column),
+        }
+    }
+
     /// The facts this object contributes to the estate, for rules that judge across objects.
     pub fn estate_mut(&mut self) -> &mut Estate {
         &mut self.estate

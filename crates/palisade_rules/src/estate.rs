@@ -82,6 +82,8 @@ pub struct Estate {
     pub service_accounts: Vec<ServiceAccountFact>,
     pub network_policies: Vec<NetworkPolicyFact>,
     pub namespaces: Vec<NamespaceFact>,
+    /// Every object estate-wide rules reason about (see [`crate::inventory`]).
+    pub inventory: crate::inventory::Inventory,
     pub(crate) deferred: Vec<Deferred>,
 }
 
@@ -90,6 +92,7 @@ impl Estate {
         self.service_accounts.extend(other.service_accounts);
         self.network_policies.extend(other.network_policies);
         self.namespaces.extend(other.namespaces);
+        self.inventory.merge(other.inventory);
         self.deferred.extend(other.deferred);
     }
 

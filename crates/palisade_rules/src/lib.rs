@@ -11,6 +11,7 @@ mod directives;
 mod docs;
 mod engine;
 mod estate;
+pub mod inventory;
 mod registry;
 pub mod rules;
 mod selection;
@@ -24,9 +25,11 @@ pub use estate::{
 };
 pub use meta::{Rule, RuleMeta, RuleStatus};
 pub use registry::all_rules;
+pub use rules::components::rbac::{DANGEROUS, Dangerous, dangerous_in, is_full_wildcard};
 pub use selection::{Selection, SelectionError};
 pub use settings::{
-    DEFAULT_SENSITIVE_PATHS, DefaultResources, LATEST_KUBERNETES, Settings, parse_version,
+    DEFAULT_METADATA_CIDRS, DEFAULT_SENSITIVE_PATHS, DefaultResources, LATEST_KUBERNETES, Settings,
+    parse_version,
 };
 
 #[allow(unused_imports)]

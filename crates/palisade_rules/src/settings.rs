@@ -24,6 +24,19 @@ pub struct Settings {
     /// Fixes: the resource requests and limits written into containers that lack them
     /// (Kubernetes quantities, e.g. `100m`, `128Mi`); no such fix when unset.
     pub default_resources: DefaultResources,
+    /// Cloud metadata addresses (CIDRs) egress must not reach, in addition to
+    /// [`DEFAULT_METADATA_CIDRS`].
+    pub metadata_cidrs: Vec<String>,
+    /// Internal ranges (pod, service and node CIDRs, other private networks) whose reachability
+    /// through `ipBlock` egress rules is reported. Empty: the check is off.
+    pub internal_cidrs: Vec<String>,
+    /// The label that names a workload's or namespace's tenant (pod template labels,
+    /// Namespace labels, node labels and taints).
+    pub tenant_label: String,
+    /// Registries (and repository prefixes) images may come from, as `host` or
+    /// `host/path/`: `registry.example.com`, `ghcr.io/acme/`. Empty: images from public
+    /// registries are reported at `info` only.
+    pub allowed_registries: Vec<String>,
 }
 
 /// Default resource values for the requests and limits fixes.
@@ -34,6 +47,13 @@ pub struct DefaultResources {
     pub cpu_limit: Option<String>,
     pub memory_limit: Option<String>,
 }
+
+/// Cloud metadata endpoints: AWS, GCP and Azure (IPv4), AWS (IPv6), Alibaba Cloud.
+pub const DEFAULT_METADATA_CIDRS: &[&str] = &[
+    "169.254.169.254/32",
+    "fd00:ec2::254/128",
+    "100.100.100.200/32",
+];
 
 /// kubeaudit's default deny list for host path mounts.
 pub const DEFAULT_SENSITIVE_PATHS: &[&str] = &[
@@ -69,6 +89,10 @@ impl Default for Settings {
             current_version: None,
             fix_run_as_user: None,
             default_resources: DefaultResources::default(),
+            metadata_cidrs: Vec::new(),
+            internal_cidrs: Vec::new(),
+            tenant_label: "tenant".to_owned(),
+            allowed_registries: Vec::new(),
         }
     }
 }

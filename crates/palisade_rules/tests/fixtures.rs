@@ -51,6 +51,10 @@ fn settings_from_header(text: &str) -> Settings {
             "default_memory_limit" => {
                 settings.default_resources.memory_limit = Some(value.to_owned());
             }
+            "metadata_cidrs" => settings.metadata_cidrs = list(),
+            "internal_cidrs" => settings.internal_cidrs = list(),
+            "allowed_registries" => settings.allowed_registries = list(),
+            "tenant_label" => settings.tenant_label = value.trim().to_owned(),
             other => panic!("unknown fixture option `{other}`"),
         }
     }
@@ -262,9 +266,12 @@ fn rule_fixtures() {
                 .unwrap_or_else(|| panic!("{}: no rule with code {code}", path.display()));
             let text = std::fs::read_to_string(path).unwrap();
             let settings = settings_from_header(&text);
-            // The rule under test, plus the suppression rules so that overrides show up.
+            // The rule under test, plus the rules about overrides and suppressions so that
+            // those show up.
+            let mut select = vec![code.clone()];
+            select.extend(["MSC001", "MSC002", "MSC003"].map(str::to_owned));
             let selection = Selection {
-                select: vec![code.clone(), "MSC".to_owned()],
+                select,
                 ..Selection::default()
             };
             let engine = Engine::new(selection.resolve().unwrap(), settings);

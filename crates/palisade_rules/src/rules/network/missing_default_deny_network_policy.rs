@@ -1,6 +1,7 @@
 use palisade_diagnostics::{Finding, Suppression};
 
 use crate::estate::{Estate, NetworkPolicyFact, collect_network_policy};
+use crate::inventory::PolicyFlavor;
 use crate::prelude::*;
 
 const ALLOW_INGRESS: &str = "allow-non-default-deny-ingress-network-policy";
@@ -18,8 +19,13 @@ declare_rule! {
     /// denies; the API server would default it to `[Ingress]`, so that case is reported at
     /// `low` for ingress and the message says how to make it explicit.
     ///
-    /// Namespaces that only appear in `metadata.namespace` of other objects are not checked:
-    /// the rule needs the Namespace object to know the namespace is managed here.
+    /// A CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, Calico NetworkPolicy or
+    /// GlobalNetworkPolicy that isolates every pod (see `namespace-without-default-deny`)
+    /// protects the namespace as well: the direction it covers is not reported.
+    ///
+    /// Namespaces that only appear in `metadata.namespace` of other objects are not checked
+    /// here: the rule needs the Namespace object to know the namespace is managed here;
+    /// `namespace-without-default-deny` reports namespaces that have workloads.
     ///
     /// ## Why is this bad?
     /// Without a default-deny policy every pod accepts connections from every other pod of
@@ -74,6 +80,7 @@ impl Rule for MissingDefaultDenyNetworkPolicy {
     }
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
+        crate::inventory::collect(cx);
         let object = cx.object;
         if object.kind == "NetworkPolicy" {
             collect_network_policy(object, cx.estate_mut());
@@ -166,7 +173,31 @@ fn decide(
         Ok(c) => c,
         Err(_) => return Vec::new(),
     };
+    let dir = crate::inventory::dir_of(both.file.as_deref());
+    // A Cilium or Calico policy that isolates every pod protects the namespace too.
+    let cni_isolates = |ingress: bool| {
+        estate
+            .inventory
+            .policies_in(namespace, dir)
+            .iter()
+            .any(|p| {
+                p.flavor != PolicyFlavor::Kubernetes && p.selector.is_all() && p.isolates(ingress)
+            })
+    };
+    let (cni_ingress, cni_egress) = (cni_isolates(true), cni_isolates(false));
     let policies: Vec<&NetworkPolicyFact> = estate.policies_in(namespace).collect();
+    if cni_ingress || cni_egress {
+        let mut out = Vec::new();
+        for (direction, finding, covered) in [
+            ("Ingress", ingress, cni_ingress),
+            ("Egress", egress, cni_egress),
+        ] {
+            if !covered && !policies.iter().any(|p| p.denies_all(direction)) {
+                out.push(finding);
+            }
+        }
+        return out;
+    }
     let Some(catch_all) = policies.iter().find(|p| p.selects_all_pods) else {
         return match (ingress_overridden, egress_overridden) {
             (true, false) | (false, true) => vec![ingress, egress],
