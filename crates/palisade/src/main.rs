@@ -1,6 +1,8 @@
 //! `palisade`: the command line.
 
+mod baseline;
 mod cli;
+mod init;
 mod input;
 mod rules_cmd;
 mod scan;
@@ -32,6 +34,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "palisade", &mut std::io::stdout());
+            Ok(EXIT_CLEAN)
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map(|()| EXIT_CLEAN)
+                .map_err(Into::into)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
