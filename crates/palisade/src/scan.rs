@@ -276,9 +276,11 @@ fn load_config(args: &ScanArgs) -> Result<Option<Config>> {
     }
     let path = match &args.config {
         Some(p) => Some(p.clone()),
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|d| palisade_config::discover(&d)),
+        None => std::env::current_dir().ok().and_then(|d| {
+            // Shown relative to the working folder when it is under it.
+            palisade_config::discover(&d)
+                .map(|p| p.strip_prefix(&d).map(PathBuf::from).unwrap_or(p))
+        }),
     };
     match path {
         None => Ok(None),
