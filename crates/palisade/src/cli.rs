@@ -26,6 +26,34 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(name = "manpage")]
     Manpage,
+    /// Show the hardening checklist item by item: pass, fail (with the findings), or not
+    /// checkable from manifests (and which mode checks it)
+    Checklist(ChecklistArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Args, Debug)]
+pub struct ChecklistArgs {
+    /// Files and folders to scan, as for `palisade scan`. Default: the current folder
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = ChecklistFormat::Text)]
+    pub format: ChecklistFormat,
+    /// Write to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read this config file instead of looking for `.palisade.yaml`
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any `.palisade.yaml`
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! `palisade`: the command line.
 
 mod baseline;
+mod checklist;
 mod cli;
 mod init;
 mod input;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Init(args) => init::run(args),
+        Command::Checklist(args) => checklist::run(args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "palisade", &mut std::io::stdout());

@@ -1,10 +1,12 @@
 //! `palisade scan`: files are read and checked in parallel, in batches, and each batch is
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -394,6 +396,39 @@ fn shift_segment(report: &mut FileReport, first_line: u32, offset: usize) {
 }
 
 pub fn run(args: ScanArgs) -> Result<u8> {
+    run_with(args, None)
+}
+
+/// What a scan found, for views built on top of it (`palisade checklist`).
+#[derive(Default)]
+pub struct Collected {
+    pub findings: Vec<Finding>,
+    pub summary: Option<Summary>,
+    pub errors: Vec<InputError>,
+    pub ran: Vec<&'static str>,
+}
+
+struct Collector(Rc<RefCell<Collected>>);
+
+impl Reporter for Collector {
+    fn findings(&mut self, _file: Option<&str>, findings: &[&Finding]) -> std::io::Result<()> {
+        self.0
+            .borrow_mut()
+            .findings
+            .extend(findings.iter().map(|f| (*f).clone()));
+        Ok(())
+    }
+
+    fn finish(&mut self, errors: &[InputError], summary: &Summary) -> std::io::Result<()> {
+        let mut c = self.0.borrow_mut();
+        c.errors = errors.to_vec();
+        c.summary = Some(summary.clone());
+        Ok(())
+    }
+}
+
+/// Runs a scan; with `collect`, the findings go there instead of to the `--format` reports.
+pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Result<u8> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -444,9 +479,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let excludes = input::exclude_set(&exclude)?;
 
     let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
-    let mut reporters = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        reporters.push(reporter(spec, &args, &metas)?);
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
+    if let Some(c) = &collect {
+        c.borrow_mut().ran = metas.iter().map(|m| m.code).collect();
+        reporters.push(Box::new(Collector(c.clone())));
+    } else {
+        for spec in &specs {
+            reporters.push(reporter(spec, &args, &metas)?);
+        }
     }
     let reporter: Box<dyn Reporter> = if reporters.len() == 1 {
         reporters.pop().expect("one reporter")

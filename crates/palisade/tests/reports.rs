@@ -640,3 +640,61 @@ fn completions_man_page_and_kubectl_plugin_name() {
         assert!(out.stdout.contains("no findings"));
     }
 }
+
+#[test]
+fn checklist_view() {
+    let out = run(palisade().args(["checklist", "examples", "--no-config"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    insta::assert_snapshot!("checklist_text", out.stdout);
+
+    let out = run(palisade().args([
+        "checklist",
+        "examples/hardened",
+        "--no-config",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(v["fail"], 0);
+    for i in items {
+        let status = i["status"].as_str().unwrap();
+        let rules = i["rules"].as_array().unwrap();
+        match status {
+            "not-checkable" => {
+                assert!(rules.is_empty() && !i["modes"].as_array().unwrap().is_empty())
+            }
+            "pass" => assert!(!rules.is_empty() && i["findings"].as_array().unwrap().is_empty()),
+            other => panic!("{other} on the hardened example: {i}"),
+        }
+    }
+    // Items whose rules are all deselected are "not checked", not "pass".
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.yaml", "ignore: [images]\n");
+    let out = run(palisade().args([
+        "checklist",
+        "examples/insecure",
+        "--config",
+        cfg.to_str().unwrap(),
+        "-f",
+        "json",
+    ]));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let pinned = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "images-pinned")
+        .unwrap();
+    assert_eq!(pinned["status"], "not-checked");
+
+    let html = dir.path().join("checklist.html");
+    let out = run(palisade()
+        .args(["checklist", "examples", "--no-config", "-f", "html", "-o"])
+        .arg(&html));
+    assert_eq!(out.code, 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("data-item=\"images-pinned\" data-status=\"fail\""));
+    assert!(page.contains("data-item=\"components-etcd\" data-status=\"not-checkable\""));
+}

@@ -2,6 +2,7 @@
 //! them, so memory does not grow with the size of the input. JUnit and HTML group findings, so
 //! they keep them until the end.
 
+mod checklist;
 mod csv;
 mod fingerprint;
 mod html;
@@ -11,6 +12,11 @@ mod sarif;
 mod summary;
 mod text;
 
+pub use checklist::{
+    CHECKLIST_DATA, ChecklistItem, ItemFinding, ItemResult, ItemStatus, checklist_items, evaluate,
+    write_html as write_checklist_html, write_json as write_checklist_json,
+    write_text as write_checklist_text,
+};
 pub use csv::{CSV_HEADER, CsvReporter};
 pub use fingerprint::{FINGERPRINT_KEY, fingerprint};
 pub use html::HtmlReporter;
