@@ -47,7 +47,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-const SELECT: &str = "WKL001,WKL009,WKL027,NET001,IMG002";
+const SELECT: &str = "WKL001,WKL009,WKL012,NET001,IMG002";
 
 fn sarif(args: &[&str]) -> Value {
     let out = run(palisade()
@@ -151,6 +151,13 @@ fn sarif_snapshot() {
     }
     run0["tool"]["driver"]["version"] = "[version]".into();
     run0["tool"]["driver"]["semanticVersion"] = "[version]".into();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let related =
+        results.iter().find(|r| r["ruleId"] == "WKL012").unwrap()["relatedLocations"][0].clone();
+    assert_eq!(
+        related["physicalLocation"]["artifactLocation"]["uri"],
+        "examples/insecure/shop.yaml"
+    );
     insta::assert_json_snapshot!("sarif", log);
 }
 
@@ -225,6 +232,22 @@ fn junit_and_csv_snapshots() {
         assert_eq!(row.len(), rows[0].len(), "{row:?}");
     }
     insta::assert_snapshot!("csv", csv.stdout);
+    let html = run(palisade().args([
+        "scan",
+        "examples/insecure",
+        "--no-config",
+        "--select",
+        "WKL001,NET001",
+        "-f",
+        "html",
+    ]));
+    assert_eq!(html.code, 1);
+    insta::assert_snapshot!(
+        "html",
+        html.stdout
+            .replace("><", ">\n<")
+            .replace(env!("CARGO_PKG_VERSION"), "[version]")
+    );
 }
 
 /// A small RFC 4180 reader, to check the writer's quoting.

@@ -158,14 +158,7 @@ impl<W: Write> SarifReporter<W> {
             }
         }
         let r = &f.resource;
-        let mut object = String::new();
-        if let Some(ns) = &r.namespace {
-            object.push_str(ns);
-            object.push('/');
-        }
-        object.push_str(&r.kind);
-        object.push('/');
-        object.push_str(r.name.as_deref().unwrap_or(""));
+        let object = object_name(r);
         let mut logical = vec![json!({
             "name": r.name.as_deref().unwrap_or(&r.kind),
             "fullyQualifiedName": object,
@@ -205,12 +198,13 @@ impl<W: Write> SarifReporter<W> {
                     "message": { "text": rel.message },
                     "logicalLocations": [{
                         "name": rel.resource.name.as_deref().unwrap_or(&rel.resource.kind),
-                        "fullyQualifiedName": format!("{}:{}", rel.resource, rel.path),
+                        "fullyQualifiedName": format!("{}:{}", object_name(&rel.resource), rel.path),
                         "kind": "resource",
                     }],
                 });
                 if rel.file.is_some() || f.file.is_some() {
-                    let mut p = json!({ "artifactLocation": self.artifact(rel.file.as_deref()) });
+                    let file = rel.file.as_deref().or(f.file.as_deref());
+                    let mut p = json!({ "artifactLocation": self.artifact(file) });
                     if let (Some(l), Some(c)) = (rel.line, rel.column) {
                         p["region"] = json!({ "startLine": l, "startColumn": c });
                     }
@@ -269,6 +263,19 @@ impl<W: Write> SarifReporter<W> {
         // `insertedContent`.
         result
     }
+}
+
+/// `namespace/Kind/name` (`Kind/name` without a namespace).
+fn object_name(r: &palisade_diagnostics::ObjectRef) -> String {
+    let mut object = String::new();
+    if let Some(ns) = &r.namespace {
+        object.push_str(ns);
+        object.push('/');
+    }
+    object.push_str(&r.kind);
+    object.push('/');
+    object.push_str(r.name.as_deref().unwrap_or(""));
+    object
 }
 
 /// A `file://` URI for a folder, ending in `/` as SARIF requires of base URIs.
