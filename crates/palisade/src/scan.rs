@@ -471,12 +471,9 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     if let Some(ex) = &exceptions {
         engine = engine.with_filter(Box::new(ExceptionFilter(ex.clone())));
     }
-    let mut exclude = args.exclude.clone();
-    if let Some(c) = &config {
-        // Config globs are relative to the config's folder; the walker sees paths as given.
-        exclude.extend(c.exclude.iter().cloned());
-    }
-    let excludes = input::exclude_set(&exclude)?;
+    // Config globs are relative to the config's folder; they are applied below, once the
+    // walker has listed the files.
+    let excludes = input::exclude_set(&args.exclude)?;
 
     let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
