@@ -418,6 +418,11 @@ fn config_include_and_exclude_globs() {
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["summary"]["files"], 1, "{}", out.stdout);
     assert_eq!(v["findings"][0]["file"], "deploy/pods.yaml");
+    // From a subfolder the globs still count from the config's folder.
+    let out = run(palisade_in(&dir.path().join("deploy")).args(["scan", "-f", "json"]));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1, "{}", out.stdout);
+    assert_eq!(v["findings"][0]["file"], "pods.yaml");
 }
 
 #[test]

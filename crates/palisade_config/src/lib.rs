@@ -138,7 +138,12 @@ pub fn parse(text: &str, file: &str, root: &Path) -> Result<Config, ConfigError>
         serde_saphyr::from_str(text).map_err(|e| {
             let loc = e.location();
             let message = e.without_snippet().to_string();
-            let message = strip_position(message.lines().next().unwrap_or_default()).to_owned();
+            let mut message = strip_position(message.lines().next().unwrap_or_default()).to_owned();
+            if message == "missing field `reason`" {
+                message.push_str(": every exception says why the finding is accepted");
+            } else if message == "expected mapping start" {
+                message.push_str(": the config is a mapping of keys (`palisade init` writes one)");
+            }
             ConfigError {
                 file: file.to_owned(),
                 line: loc.map(|l| l.line()).unwrap_or(0),
