@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
 use palisade_diagnostics::Severity;
 
 /// Palisade checks Kubernetes manifests and clusters against a hardening checklist and says
@@ -25,6 +26,87 @@ pub enum Command {
     /// Effective RBAC permissions of the input: `who-can VERB RESOURCE [PATHS]…` or
     /// `SUBJECT [PATHS]…`
     Rbac(RbacArgs),
+    /// Write a commented starter `.palisade.yaml`
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(name = "manpage")]
+    Manpage,
+    /// Show the hardening checklist item by item: pass, fail (with the findings), or not
+    /// checkable from manifests (and which mode checks it)
+    Checklist(ChecklistArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Args, Debug)]
+pub struct ChecklistArgs {
+    /// Files and folders to scan, as for `palisade scan`. Default: the current folder
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = ChecklistFormat::Text)]
+    pub format: ChecklistFormat,
+    /// Write to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Read this config file instead of looking for `.palisade.yaml`
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any `.palisade.yaml`
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the config
+    #[arg(default_value = ".palisade.yaml")]
+    pub path: PathBuf,
+    /// Replace an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell
+    pub shell: clap_complete::Shell,
+}
+
+/// A report format of `palisade scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Html,
+    Csv,
+}
+
+/// `--format FORMAT[=FILE]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: ReportFormat,
+    pub output: Option<PathBuf>,
+}
+
+fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {
+    let (name, output) = match s.split_once('=') {
+        Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+        Some(_) => return Err(format!("`{s}`: give a file after `=`")),
+        None => (s, None),
+    };
+    let format = ReportFormat::from_str(name, true).map_err(|_| {
+        format!("unknown format `{name}`; expected one of text, json, sarif, junit, html, csv (optionally `=FILE`)")
+    })?;
+    Ok(FormatSpec { format, output })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,21 +132,46 @@ pub struct ScanArgs {
     /// .gitignore); `-` reads a stream from stdin. Default: the current folder
     pub paths: Vec<PathBuf>,
 
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Report format: text, json, sarif, junit, html or csv. Repeat for several reports;
+    /// `FORMAT=FILE` writes that report to FILE (e.g. `-f sarif=out.sarif -f text`)
+    #[arg(long, short = 'f', value_parser = parse_format_spec, value_name = "FORMAT[=FILE]")]
+    pub format: Vec<FormatSpec>,
 
-    /// Write the report to FILE instead of stdout
+    /// Write a report to FILE instead of stdout. The Nth `--output` goes to the Nth `--format`
+    /// that has no `=FILE`
     #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
-    /// Only show findings at or above this severity (critical, high, medium, low, info)
-    #[arg(long, value_parser = parse_severity, default_value = "info", value_name = "SEVERITY")]
-    pub min_severity: Severity,
+    /// Only show findings at or above this severity (critical, high, medium, low, info;
+    /// default: the config's `min-severity`, else info)
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
 
-    /// Exit with 1 when a finding is at or above this severity
-    #[arg(long, value_parser = parse_severity, default_value = "high", value_name = "SEVERITY")]
-    pub fail_on: Severity,
+    /// Exit with 1 when a finding is at or above this severity (default: the config's
+    /// `fail-on`, else high)
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Read this config file instead of looking for `.palisade.yaml` from the working folder up
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any `.palisade.yaml`
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Report only findings that are not in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE (a baseline for `--baseline`); the scan then exits 0
+    /// unless the input had errors
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// No progress bar and no warnings on stderr
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     /// Run only these rules: codes (WKL001), code prefixes (WKL), names
     /// (privileged-container), sections (workloads), `kubeaudit:<auditor>` or ALL

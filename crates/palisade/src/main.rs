@@ -1,7 +1,10 @@
 //! `palisade`: the command line.
 
+mod baseline;
+mod checklist;
 mod cli;
 mod fix_cmd;
+mod init;
 mod input;
 mod node_cmd;
 mod rbac_cmd;
@@ -38,6 +41,20 @@ fn main() -> ExitCode {
         Command::Node(args) => node_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(*args),
         Command::Rbac(args) => rbac_cmd::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Checklist(args) => checklist::run(args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "palisade", &mut std::io::stdout());
+            Ok(EXIT_CLEAN)
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map(|()| EXIT_CLEAN)
+                .map_err(Into::into)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,21 +1,32 @@
 //! `palisade scan`: files are read and checked in parallel, in batches, and each batch is
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use palisade_diagnostics::Finding;
-use palisade_k8s::Quantity;
-use palisade_render::{JsonReporter, Reporter, Summary, TextReporter};
-use palisade_rules::{
-    Engine, Estate, FileReport, InputError, Selection, Settings, SourceFile, parse_version,
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use palisade_config::{Config, Exceptions, relative};
+use palisade_diagnostics::{Finding, Severity};
+use palisade_k8s::{Object, Quantity};
+use palisade_render::{
+    CsvReporter, ExceptionNotice, HtmlReporter, JsonReporter, JunitReporter, Reporter,
+    SarifReporter, Summary, Tee, TextReporter,
 };
-use std::path::PathBuf;
+use palisade_rules::{
+    Engine, Estate, FileReport, FindingFilter, InputError, RuleMeta, Selection, Settings,
+    SourceFile, parse_version,
+};
 
 use rayon::prelude::*;
 
-use crate::cli::{ColorChoice, Format, ScanArgs};
+use crate::baseline::{Baseline, BaselineEntry};
+use crate::cli::{ColorChoice, FormatSpec, ReportFormat, ScanArgs};
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -23,8 +34,8 @@ use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 const BATCH_FILES: usize = 128;
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 
-fn settings(args: &ScanArgs) -> Result<Settings> {
-    let mut s = Settings::default();
+/// Command-line rule options, over the config's.
+fn apply_flags(args: &ScanArgs, s: &mut Settings) -> Result<()> {
     if !args.allowed_capabilities.is_empty() {
         s.allowed_capabilities = args
             .allowed_capabilities
@@ -37,7 +48,9 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
             })
             .collect();
     }
-    s.required_image = args.required_image.clone();
+    if args.required_image.is_some() {
+        s.required_image = args.required_image.clone();
+    }
     let quantity = |q: &Option<String>, flag: &str| -> Result<Option<Quantity>> {
         q.as_deref()
             .map(|q| {
@@ -46,8 +59,12 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
             })
             .transpose()
     };
-    s.max_cpu = quantity(&args.max_cpu, "--max-cpu")?;
-    s.max_memory = quantity(&args.max_memory, "--max-memory")?;
+    if let Some(q) = quantity(&args.max_cpu, "--max-cpu")? {
+        s.max_cpu = Some(q);
+    }
+    if let Some(q) = quantity(&args.max_memory, "--max-memory")? {
+        s.max_memory = Some(q);
+    }
     if !args.sensitive_paths.is_empty() {
         s.sensitive_paths = args.sensitive_paths.clone();
     }
@@ -62,7 +79,9 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
     if let Some(v) = version(&args.target_version, "--target-version")? {
         s.target_version = v;
     }
-    s.current_version = version(&args.current_version, "--current-version")?;
+    if let Some(v) = version(&args.current_version, "--current-version")? {
+        s.current_version = Some(v);
+    }
     let cidrs = |list: &[String], flag: &str| -> Result<Vec<String>> {
         list.iter()
             .map(|c| {
@@ -73,21 +92,27 @@ fn settings(args: &ScanArgs) -> Result<Settings> {
             })
             .collect()
     };
-    s.metadata_cidrs = cidrs(&args.metadata_cidrs, "--metadata-cidrs")?;
-    s.internal_cidrs = cidrs(&args.internal_cidrs, "--internal-cidrs")?;
-    s.allowed_registries = args
-        .allowed_registries
-        .iter()
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty())
-        .collect();
+    if !args.metadata_cidrs.is_empty() {
+        s.metadata_cidrs = cidrs(&args.metadata_cidrs, "--metadata-cidrs")?;
+    }
+    if !args.internal_cidrs.is_empty() {
+        s.internal_cidrs = cidrs(&args.internal_cidrs, "--internal-cidrs")?;
+    }
+    if !args.allowed_registries.is_empty() {
+        s.allowed_registries = args
+            .allowed_registries
+            .iter()
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect();
+    }
     if let Some(label) = &args.tenant_label {
         if label.trim().is_empty() {
             bail!("--tenant-label: the label must not be empty");
         }
         s.tenant_label = label.trim().to_owned();
     }
-    Ok(s)
+    Ok(())
 }
 
 struct Run<'a> {
@@ -96,19 +121,43 @@ struct Run<'a> {
     summary: Summary,
     errors: Vec<InputError>,
     estate: Estate,
+    min_severity: Severity,
+    /// Severity overrides from the config.
+    severity: HashMap<&'static str, Severity>,
+    exceptions: Option<Arc<Exceptions>>,
+    baseline: Option<Baseline>,
+    record: Option<Vec<BaselineEntry>>,
+    progress: Option<ProgressBar>,
 }
 
 impl Run<'_> {
-    fn emit(&mut self, report: FileReport) -> Result<()> {
+    fn emit(&mut self, mut report: FileReport) -> Result<()> {
         self.summary.stats.add(&report.stats);
-        self.errors.extend(report.errors);
-        self.estate.merge(report.estate);
-        self.emit_findings(report.path.as_deref(), &report.findings)
+        self.errors.append(&mut report.errors);
+        self.estate.merge(std::mem::take(&mut report.estate));
+        if let Some(p) = &self.progress {
+            p.inc(report.stats.files as u64);
+        }
+        self.emit_findings(report.path.as_deref(), &mut report.findings, false)
     }
 
-    fn emit_findings(&mut self, file: Option<&str>, findings: &[Finding]) -> Result<()> {
+    fn emit_findings(
+        &mut self,
+        file: Option<&str>,
+        findings: &mut [Finding],
+        estate: bool,
+    ) -> Result<()> {
         let mut shown = Vec::with_capacity(findings.len());
-        for f in findings {
+        for f in findings.iter_mut() {
+            if let Some(&sev) = self.severity.get(f.code) {
+                f.severity = sev;
+            }
+            if estate && let Some(ex) = &self.exceptions {
+                // Whole-input findings have no object at hand: exceptions with labels skip them.
+                ex.apply(f, None);
+            }
+        }
+        for f in findings.iter() {
             if f.suppressed.is_some() {
                 self.summary.suppressed += 1;
                 if self.args.show_suppressed {
@@ -116,10 +165,19 @@ impl Run<'_> {
                 }
                 continue;
             }
+            if let Some(record) = &mut self.record {
+                record.push(BaselineEntry::of(f));
+            }
+            if let Some(b) = &mut self.baseline
+                && b.take(f)
+            {
+                self.summary.baselined += 1;
+                continue;
+            }
             if f.severity >= self.summary.fail_on {
                 self.summary.failed = true;
             }
-            if f.severity < self.args.min_severity {
+            if f.severity < self.min_severity {
                 self.summary.below_min_severity += 1;
                 continue;
             }
@@ -133,6 +191,183 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Applies the config's exceptions to each object's findings, inside the engine (where the
+/// object's labels are at hand).
+struct ExceptionFilter(Arc<Exceptions>);
+
+impl FindingFilter for ExceptionFilter {
+    fn apply(&self, object: &Object<'_>, findings: &mut [Finding]) {
+        let label = |key: &str| -> Option<String> {
+            object
+                .labels()
+                .into_iter()
+                .find(|e| e.key == key)
+                .and_then(|e| e.value.map(str::to_owned))
+        };
+        for f in findings {
+            self.0.apply(f, Some(&label));
+        }
+    }
+}
+
+/// Where each report goes: `--format F=FILE`, or the Nth `--output` for the Nth `--format`
+/// without a file, or stdout (for at most one report).
+fn destinations(args: &ScanArgs) -> Result<Vec<FormatSpec>> {
+    let mut specs = if args.format.is_empty() {
+        vec![FormatSpec {
+            format: ReportFormat::Text,
+            output: None,
+        }]
+    } else {
+        args.format.clone()
+    };
+    let mut outputs = args.output.iter();
+    for spec in specs.iter_mut().filter(|s| s.output.is_none()) {
+        spec.output = outputs.next().cloned();
+    }
+    if let Some(extra) = outputs.next() {
+        bail!(
+            "--output {} has no --format to go with: give one --format per --output, or write --format FORMAT=FILE",
+            extra.display()
+        );
+    }
+    if specs.iter().filter(|s| s.output.is_none()).count() > 1 {
+        bail!(
+            "only one report can go to stdout: give the others a file (--format FORMAT=FILE or --output FILE)"
+        );
+    }
+    let mut seen = HashSet::new();
+    for s in &specs {
+        if let Some(o) = &s.output
+            && !seen.insert(o.clone())
+        {
+            bail!("two reports would be written to {}", o.display());
+        }
+    }
+    Ok(specs)
+}
+
+fn reporter<'a>(
+    spec: &FormatSpec,
+    args: &ScanArgs,
+    rules: &[&'static RuleMeta],
+) -> Result<Box<dyn Reporter + 'a>> {
+    let out: Box<dyn Write> = match &spec.output {
+        Some(path) => {
+            let file: Box<dyn Write> = Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            ));
+            if spec.format == ReportFormat::Text {
+                Box::new(anstream::StripStream::new(file))
+            } else {
+                file
+            }
+        }
+        None => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let choice = match args.color {
+                _ if no_color => anstream::ColorChoice::Never,
+                ColorChoice::Auto => anstream::ColorChoice::Auto,
+                ColorChoice::Always => anstream::ColorChoice::Always,
+                ColorChoice::Never => anstream::ColorChoice::Never,
+            };
+            let stdout = std::io::stdout();
+            if spec.format == ReportFormat::Text {
+                Box::new(BufWriter::new(anstream::AutoStream::new(
+                    stdout.lock(),
+                    choice,
+                )))
+            } else {
+                Box::new(BufWriter::new(stdout.lock()))
+            }
+        }
+    };
+    let root = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.canonicalize().ok());
+    Ok(match spec.format {
+        ReportFormat::Text => {
+            let mut r = TextReporter::new(out);
+            r.show_source = !args.no_source;
+            Box::new(r)
+        }
+        ReportFormat::Json => Box::new(JsonReporter::new(out)),
+        ReportFormat::Sarif => Box::new(SarifReporter::new(out, rules.to_vec(), root)),
+        ReportFormat::Junit => Box::new(JunitReporter::new(out, rules.to_vec())),
+        ReportFormat::Html => Box::new(HtmlReporter::new(out)),
+        ReportFormat::Csv => Box::new(CsvReporter::new(out)),
+    })
+}
+
+/// The config: `--config FILE`, else `.palisade.yaml` found from the working folder up.
+fn load_config(args: &ScanArgs) -> Result<Option<Config>> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| {
+            // Shown relative to the working folder when it is under it.
+            palisade_config::discover(&d)
+                .map(|p| p.strip_prefix(&d).map(PathBuf::from).unwrap_or(p))
+        }),
+    };
+    match path {
+        None => Ok(None),
+        Some(p) => Ok(Some(
+            palisade_config::load(&p).map_err(|e| anyhow::anyhow!("invalid config: {e}"))?,
+        )),
+    }
+}
+
+/// Reports expired and stale exceptions (in the summary, and on stderr unless `--quiet`).
+fn exception_notices(
+    exceptions: &Exceptions,
+    ran: &HashSet<&'static str>,
+    quiet: bool,
+) -> Vec<ExceptionNotice> {
+    let mut notices = Vec::new();
+    for (i, e) in exceptions.items().iter().enumerate() {
+        let status = if e.is_expired(exceptions.today) {
+            "expired"
+        } else if exceptions.uses(i) == 0 && ran.contains(e.code) {
+            "stale"
+        } else {
+            continue;
+        };
+        if !quiet {
+            let owner = e
+                .owner
+                .as_deref()
+                .map(|o| format!(" (owner: {o})"))
+                .unwrap_or_default();
+            let what = if status == "expired" {
+                format!(
+                    "expired on {}: it no longer applies and its findings are reported again",
+                    e.expires.map(|d| d.to_string()).unwrap_or_default()
+                )
+            } else {
+                "matched no finding: remove it or fix its selectors".to_owned()
+            };
+            anstream::eprintln!(
+                "palisade: warning: exception #{} for {} at {} {what}{owner}",
+                e.index,
+                e.rule,
+                e.at
+            );
+        }
+        notices.push(ExceptionNotice {
+            status,
+            rule: e.rule.clone(),
+            at: e.at.clone(),
+            reason: e.reason.clone(),
+            owner: e.owner.clone(),
+            expires: e.expires.map(|d| d.to_string()),
+        });
+    }
+    notices
 }
 
 fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
@@ -191,62 +426,110 @@ fn shift_segment(report: &mut FileReport, first_line: u32, offset: usize) {
 }
 
 pub fn run(args: ScanArgs) -> Result<u8> {
+    run_with(args, None)
+}
+
+/// What a scan found, for views built on top of it (`palisade checklist`).
+#[derive(Default)]
+pub struct Collected {
+    pub findings: Vec<Finding>,
+    pub summary: Option<Summary>,
+    pub errors: Vec<InputError>,
+    pub ran: Vec<&'static str>,
+}
+
+struct Collector(Rc<RefCell<Collected>>);
+
+impl Reporter for Collector {
+    fn findings(&mut self, _file: Option<&str>, findings: &[&Finding]) -> std::io::Result<()> {
+        self.0
+            .borrow_mut()
+            .findings
+            .extend(findings.iter().map(|f| (*f).clone()));
+        Ok(())
+    }
+
+    fn finish(&mut self, errors: &[InputError], summary: &Summary) -> std::io::Result<()> {
+        let mut c = self.0.borrow_mut();
+        c.errors = errors.to_vec();
+        c.summary = Some(summary.clone());
+        Ok(())
+    }
+}
+
+/// Runs a scan; with `collect`, the findings go there instead of to the `--format` reports.
+pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Result<u8> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()
             .ok();
     }
-    let settings = settings(&args)?;
+    let mut config = load_config(&args)?;
+    let specs = destinations(&args)?;
+    let mut settings = match &config {
+        Some(c) => c.settings.clone(),
+        None => Settings::default(),
+    };
+    apply_flags(&args, &mut settings)?;
+    // Command-line selectors replace the config's, list by list.
+    let from_config = config
+        .as_ref()
+        .map(|c| c.selection.clone())
+        .unwrap_or_default();
+    let pick = |cli: &Vec<String>, cfg: Vec<String>| if cli.is_empty() { cfg } else { cli.clone() };
     let selection = Selection {
-        select: args.select.clone(),
-        extend_select: args.extend_select.clone(),
-        ignore: args.ignore.clone(),
+        select: pick(&args.select, from_config.select),
+        extend_select: pick(&args.extend_select, from_config.extend_select),
+        ignore: pick(&args.ignore, from_config.ignore),
     };
     let rules = selection.resolve()?;
     if rules.is_empty() {
         bail!("the selection leaves no rule to run");
     }
-    let engine = Engine::new(rules, settings);
+    let exceptions = config
+        .as_mut()
+        .filter(|c| !c.exceptions.is_empty())
+        .map(|c| {
+            let today = c.exceptions.today;
+            Arc::new(std::mem::replace(
+                &mut c.exceptions,
+                Exceptions::new(Vec::new(), today),
+            ))
+        });
+    let mut engine = Engine::new(rules, settings);
+    if let Some(ex) = &exceptions {
+        engine = engine.with_filter(Box::new(ExceptionFilter(ex.clone())));
+    }
+    // Config globs are relative to the config's folder; they are applied below, once the
+    // walker has listed the files.
     let excludes = input::exclude_set(&args.exclude)?;
 
-    let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-        )),
-        None => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let choice = match args.color {
-                _ if no_color => anstream::ColorChoice::Never,
-                ColorChoice::Auto => anstream::ColorChoice::Auto,
-                ColorChoice::Always => anstream::ColorChoice::Always,
-                ColorChoice::Never => anstream::ColorChoice::Never,
-            };
-            let stdout = std::io::stdout();
-            if args.format == Format::Text {
-                Box::new(BufWriter::new(anstream::AutoStream::new(
-                    stdout.lock(),
-                    choice,
-                )))
-            } else {
-                Box::new(BufWriter::new(stdout.lock()))
-            }
-        }
-    };
-    let out: Box<dyn Write> = if args.output.is_some() && args.format == Format::Text {
-        Box::new(anstream::StripStream::new(out))
+    let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
+    let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
+    if let Some(c) = &collect {
+        c.borrow_mut().ran = metas.iter().map(|m| m.code).collect();
+        reporters.push(Box::new(Collector(c.clone())));
     } else {
-        out
-    };
-    let reporter: Box<dyn Reporter> = match args.format {
-        Format::Text => {
-            let mut r = TextReporter::new(out);
-            r.show_source = !args.no_source;
-            Box::new(r)
+        for spec in &specs {
+            reporters.push(reporter(spec, &args, &metas)?);
         }
-        Format::Json => Box::new(JsonReporter::new(out)),
+    }
+    let reporter: Box<dyn Reporter> = if reporters.len() == 1 {
+        reporters.pop().expect("one reporter")
+    } else {
+        Box::new(Tee { reporters })
     };
-    let mut summary = Summary::new(args.fail_on);
+    let fail_on = args
+        .fail_on
+        .or(config.as_ref().and_then(|c| c.fail_on))
+        .unwrap_or(Severity::High);
+    let min_severity = args
+        .min_severity
+        .or(config.as_ref().and_then(|c| c.min_severity))
+        .unwrap_or(Severity::Info);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut summary = Summary::new(fail_on);
     summary.rules = engine.rules().len();
     let mut run = Run {
         args: &args,
@@ -254,6 +537,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         summary,
         errors: Vec::new(),
         estate: Estate::default(),
+        min_severity,
+        severity: config
+            .as_ref()
+            .map(|c| c.severity.iter().copied().collect())
+            .unwrap_or_default(),
+        exceptions: exceptions.clone(),
+        baseline,
+        record: args.write_baseline.as_ref().map(|_| Vec::new()),
+        progress: None,
     };
 
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -271,14 +563,39 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     if !paths.is_empty() {
         let mut errors = Vec::new();
-        let files = input::collect_files(&paths, &excludes, &mut errors);
+        let mut files = input::collect_files(&paths, &excludes, &mut errors);
+        if let Some(c) = &config {
+            let named: HashSet<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
+            if let Some(include) = &c.include {
+                files.retain(|f| {
+                    named.contains(f)
+                        || include.is_match(relative(&c.root, &input::display_path(f)))
+                });
+            }
+            let rel_excludes = input::exclude_set(&c.exclude)?;
+            files.retain(|f| {
+                named.contains(f)
+                    || !rel_excludes.is_match(relative(&c.root, &input::display_path(f)))
+            });
+        }
         run.errors.extend(errors);
+        run.progress = progress_bar(&args, files.len());
         scan_files(&engine, &mut run, files)?;
+        if let Some(p) = run.progress.take() {
+            p.finish_and_clear();
+        }
     }
 
     let estate = std::mem::take(&mut run.estate);
-    let estate_findings = engine.finish(estate);
-    run.emit_findings(None, &estate_findings)?;
+    let mut estate_findings = engine.finish(estate);
+    run.emit_findings(None, &mut estate_findings, true)?;
+    if let Some(ex) = &exceptions {
+        let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
+        run.summary.exceptions = exception_notices(ex, &ran, args.quiet);
+    }
+    if let (Some(path), Some(record)) = (&args.write_baseline, run.record.take()) {
+        Baseline::write(path, record)?;
+    }
     run.summary.errors = run.errors.len();
     let errors = std::mem::take(&mut run.errors);
     run.reporter
@@ -286,11 +603,25 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         .context("writing the report")?;
     Ok(if !errors.is_empty() {
         EXIT_ERROR
-    } else if run.summary.failed {
+    } else if run.summary.failed && args.write_baseline.is_none() {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     })
+}
+
+/// A progress bar on stderr, only when stderr is a terminal and the scan is not `--quiet`.
+fn progress_bar(args: &ScanArgs, files: usize) -> Option<ProgressBar> {
+    if args.quiet || files < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(files as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} scanning {pos}/{len} files [{bar:30}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Some(bar)
 }
 
 /// Splits files into batches of at most [`BATCH_FILES`] files or [`BATCH_BYTES`] bytes.

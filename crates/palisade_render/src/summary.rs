@@ -18,6 +18,11 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings below `--min-severity`, not shown.
     pub below_min_severity: usize,
+    /// Findings already recorded in the `--baseline` file, not shown.
+    pub baselined: usize,
+    /// Config exceptions that need attention: expired ones (no longer applied) and stale ones
+    /// (that matched nothing).
+    pub exceptions: Vec<ExceptionNotice>,
     pub errors: usize,
     /// Rules that ran.
     pub rules: usize,
@@ -38,6 +43,8 @@ impl Summary {
             info: 0,
             suppressed: 0,
             below_min_severity: 0,
+            baselined: 0,
+            exceptions: Vec::new(),
             errors: 0,
             rules: 0,
             fail_on,
@@ -55,4 +62,18 @@ impl Summary {
             Severity::Info => self.info += 1,
         }
     }
+}
+
+/// A config exception that expired or matched nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExceptionNotice {
+    /// `expired` or `stale`.
+    pub status: &'static str,
+    /// The rule the exception is for, as written.
+    pub rule: String,
+    /// Where the exception is written: `file:line:column`.
+    pub at: String,
+    pub reason: String,
+    pub owner: Option<String>,
+    pub expires: Option<String>,
 }

@@ -221,6 +221,9 @@ impl<W: Write> Reporter for TextReporter<W> {
                 s.suppressed
             ));
         }
+        if s.baselined > 0 {
+            details.push(format!("{} already in the baseline", s.baselined));
+        }
         if s.below_min_severity > 0 {
             details.push(format!("{} below --min-severity", s.below_min_severity));
         }

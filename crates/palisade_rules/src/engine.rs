@@ -102,11 +102,18 @@ impl FileReport {
 const PARALLEL_DOCUMENTS: usize = 16;
 const PARALLEL_BYTES: usize = 256 * 1024;
 
+/// Applies suppressions that live outside the manifests (the config file's exceptions) to
+/// the findings of one object, with the object at hand (for its labels).
+pub trait FindingFilter: Send + Sync {
+    fn apply(&self, object: &Object<'_>, findings: &mut [Finding]);
+}
+
 /// Runs the selected rules over files, one document at a time.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
     enabled: HashSet<&'static str>,
     settings: Settings,
+    filter: Option<Box<dyn FindingFilter>>,
 }
 
 impl Engine {
@@ -116,7 +123,14 @@ impl Engine {
             rules,
             enabled,
             settings,
+            filter: None,
         }
+    }
+
+    /// Adds a filter run on each object's findings after the in-manifest suppressions.
+    pub fn with_filter(mut self, filter: Box<dyn FindingFilter>) -> Self {
+        self.filter = Some(filter);
+        self
     }
 
     pub fn rules(&self) -> &[&'static dyn Rule] {
@@ -335,6 +349,12 @@ impl Engine {
             }
         }
         findings.retain(|f| self.enabled.contains(f.code));
+        if let Some(filter) = &self.filter {
+            filter.apply(object, &mut findings);
+            for deferred in &mut cx.estate.deferred {
+                filter.apply(object, &mut deferred.candidates);
+            }
+        }
         out.findings.extend(findings);
         let mut estate = std::mem::take(&mut cx.estate);
         out.estate.merge(std::mem::take(&mut estate));
