@@ -210,8 +210,32 @@ impl<'d> PodSpec<'d> {
 
     /// The node a finding about a missing container field should point at, with its path: the
     /// deepest existing part of `keys` under the container.
+    ///
+    /// The node is the key of the deepest field that exists with a value (`securityContext`
+    /// in `securityContext: {runAsUser: 1}` when `allowPrivilegeEscalation` is missing), or
+    /// the container itself when even the first key is missing: never a sibling's line. A
+    /// field that exists is reported at its value.
     pub fn nearest(&self, c: &Container<'d>, keys: &[&str]) -> (NodeId, FieldPath, String) {
-        let (node, depth) = self.doc().deepest(c.node, keys);
+        let doc = self.doc();
+        let mut at = c.node;
+        let mut key_node = None;
+        let mut depth = 0;
+        for key in keys {
+            match doc.get_entry(at, key) {
+                Some((k, v)) if !doc.is_null(v) => {
+                    key_node = Some(k);
+                    at = v;
+                    depth += 1;
+                }
+                _ => break,
+            }
+        }
+        // A field that exists (with a wrong value) is reported at its value.
+        let node = if depth == keys.len() {
+            at
+        } else {
+            key_node.unwrap_or(c.node)
+        };
         (node, c.path.keys(&keys[..depth]), keys[depth..].join("."))
     }
 }
