@@ -41,8 +41,16 @@ impl<'a> ImageRef<'a> {
 
     /// The tag can move to other content: no digest and a missing or `latest` tag.
     pub fn is_mutable_tag(&self) -> bool {
-        self.digest.is_none() && self.tag.is_none_or(|t| t == "latest")
+        !is_build_reference(self.repository)
+            && self.digest.is_none()
+            && self.tag.is_none_or(|t| t == "latest")
     }
+}
+
+/// A placeholder that a build tool replaces before deployment (`ko://example.com/cmd/app`):
+/// never pulled as written, so not an image reference to judge.
+pub fn is_build_reference(image: &str) -> bool {
+    image.contains("://")
 }
 
 #[cfg(test)]
@@ -63,5 +71,9 @@ mod tests {
         assert_eq!((r.registry, r.repository, r.tag), (None, "nginx", None));
         assert!(!ImageRef::parse("nginx@sha256:00").is_mutable_tag());
         assert!(ImageRef::parse("nginx:latest").is_mutable_tag());
+        assert!(!ImageRef::parse("ko://knative.dev/serving/cmd/activator").is_mutable_tag());
+        assert!(super::is_build_reference(
+            "ko://knative.dev/serving/cmd/activator"
+        ));
     }
 }

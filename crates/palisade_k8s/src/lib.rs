@@ -10,7 +10,7 @@ mod pod;
 mod quantity;
 
 pub use field_path::FieldPath;
-pub use image::ImageRef;
+pub use image::{ImageRef, is_build_reference};
 pub use object::{Entry, Object, objects_in};
 pub use pod::{Container, PodSpec, PodSpecShape, SecurityField, SecurityLevel, pod_spec_shape};
 pub use quantity::Quantity;

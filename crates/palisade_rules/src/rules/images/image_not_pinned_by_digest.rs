@@ -53,6 +53,9 @@ impl Rule for ImageNotPinnedByDigest {
             let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
                 continue;
             };
+            if palisade_k8s::is_build_reference(image) {
+                continue;
+            }
             let r = ImageRef::parse(image);
             if r.digest.is_some() || r.is_mutable_tag() {
                 continue;

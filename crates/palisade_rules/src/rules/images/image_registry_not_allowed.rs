@@ -96,6 +96,9 @@ impl Rule for ImageRegistryNotAllowed {
             let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
                 continue;
             };
+            if palisade_k8s::is_build_reference(image) {
+                continue;
+            }
             let r = ImageRef::parse(image);
             let name = full_name(&r);
             let host = name.split('/').next().unwrap_or("");

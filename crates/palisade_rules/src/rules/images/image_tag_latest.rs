@@ -53,6 +53,9 @@ impl Rule for ImageTagLatest {
                 continue;
             };
             let Some(image) = doc.str(node) else { continue };
+            if palisade_k8s::is_build_reference(image) {
+                continue;
+            }
             let r = ImageRef::parse(image);
             if r.digest.is_some() || r.tag != Some("latest") {
                 continue;

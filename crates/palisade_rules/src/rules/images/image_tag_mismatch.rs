@@ -69,6 +69,9 @@ impl Rule for ImageTagMismatch {
                 continue;
             };
             let Some(image) = doc.str(node) else { continue };
+            if palisade_k8s::is_build_reference(image) {
+                continue;
+            }
             let have = ImageRef::parse(image);
             if !same_name(&want, &have) || (have.tag.is_none() && have.digest.is_none()) {
                 continue;

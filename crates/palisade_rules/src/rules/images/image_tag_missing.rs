@@ -60,6 +60,9 @@ impl Rule for ImageTagMissing {
             let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
                 continue;
             };
+            if palisade_k8s::is_build_reference(image) {
+                continue;
+            }
             let r = ImageRef::parse(image);
             if r.tag.is_some() || r.digest.is_some() {
                 continue;

@@ -115,12 +115,22 @@ impl Rule for CapabilityAdded {
                         allow.id
                     ))
                     .kubeaudit("CapabilityAdded");
-                if !dangerous {
+                // NET_BIND_SERVICE alone, with everything else dropped, is what the restricted
+                // level itself recommends: reported (kubeaudit does) but only as information.
+                let drops_all = pod
+                    .container_security(c, &["capabilities", "drop"])
+                    .is_some_and(|d| doc.items(d.node).iter().any(|&i| doc.str(i) == Some("ALL")));
+                if raw.trim() == "NET_BIND_SERVICE" && drops_all {
+                    report = report.severity(Severity::Info);
+                } else if !dangerous {
                     report = report.severity(Severity::Medium);
                 }
-                if !BASELINE_CAPABILITIES.contains(&name.as_str()) {
+                // Pod Security admission compares the entry as written: `CAP_CHOWN` is not in
+                // the baseline list, and only the exact `NET_BIND_SERVICE` passes restricted.
+                let written = raw.trim();
+                if !BASELINE_CAPABILITIES.contains(&written) {
                     report = report.pss(PssLevel::Baseline, "Capabilities");
-                } else if name != "NET_BIND_SERVICE" && linux {
+                } else if written != "NET_BIND_SERVICE" && linux {
                     report = report.pss(PssLevel::Restricted, "Capabilities");
                 }
                 report.kubeaudit_override(allow);

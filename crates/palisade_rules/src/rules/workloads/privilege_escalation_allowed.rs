@@ -61,6 +61,10 @@ impl Rule for PrivilegeEscalationAllowed {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         let Some(pod) = cx.pod else { return };
+        // Windows pods may not set these fields at all (the API server rejects them there).
+        if is_windows_pod(pod) {
+            return;
+        }
         let linux = !is_windows_pod(pod);
         for c in &pod.containers {
             let allow = KubeauditOverride::container(OVERRIDE, c);

@@ -1,3 +1,4 @@
+use super::security_context::is_windows_pod;
 use super::security_context::unset_phrase;
 use crate::prelude::*;
 
@@ -62,6 +63,10 @@ impl Rule for RootFilesystemWritable {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         let Some(pod) = cx.pod else { return };
+        // Windows pods may not set these fields at all (the API server rejects them there).
+        if is_windows_pod(pod) {
+            return;
+        }
         for c in &pod.containers {
             let allow = KubeauditOverride::container("allow-read-only-root-filesystem-false", c);
             let fix = || {
