@@ -41,7 +41,8 @@ impl<'a> ImageRef<'a> {
 
     /// The tag can move to other content: no digest and a missing or `latest` tag.
     pub fn is_mutable_tag(&self) -> bool {
-        !is_build_reference(self.repository)
+        // `ko://…` parses with the registry `ko:`: a scheme, not a host.
+        !self.registry.is_some_and(|r| r.ends_with(':'))
             && self.digest.is_none()
             && self.tag.is_none_or(|t| t == "latest")
     }
