@@ -115,8 +115,11 @@ impl Rule for ContainerRuntimeSocketMounted {
                 let what = if exposed == socket {
                     format!("the {runtime} runtime socket `{socket}`")
                 } else {
+                    // Which runtime the node runs is not known from the manifest: name the
+                    // sockets such a folder holds, not one runtime.
                     format!(
-                        "the host folder `{exposed}`, which holds the {runtime} runtime socket `{socket}`"
+                        "the host folder `{exposed}`, where container runtime sockets live \
+                         (such as `{socket}`)"
                     )
                 };
                 let volume_path = volume.path(pod).keys(&["hostPath", "path"]);

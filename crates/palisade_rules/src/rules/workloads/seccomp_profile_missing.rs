@@ -89,16 +89,40 @@ impl Rule for SeccompProfileMissing {
         else {
             return;
         };
-        let names = unprotected
-            .iter()
-            .map(|c| c.describe())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let (verb, its, runs) = if unprotected.len() == 1 {
-            ("has", "its", "it runs")
-        } else {
-            ("have", "their", "they run")
+        // Containers that set no profile run `Unconfined` unless the kubelet defaults it;
+        // containers that set a disabled one (`Unconfined`) do so whatever the kubelet says.
+        let (unset, disabled): (Vec<&Container<'_>>, Vec<&Container<'_>>) =
+            unprotected.iter().partition(|c| {
+                pod.container_security(c, &["seccompProfile"])
+                    .and_then(|f| profile_type(doc, f.node))
+                    .is_none()
+            });
+        let list = |cs: &[&Container<'_>]| {
+            cs.iter()
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
+        let mut parts = Vec::new();
+        if !unset.is_empty() {
+            let (verb, runs) = if unset.len() == 1 {
+                ("sets", "it runs")
+            } else {
+                ("set", "they run")
+            };
+            parts.push(format!(
+                "{} {verb} none either: without `--seccomp-default` on the kubelet {runs} \
+                 `Unconfined`",
+                list(&unset)
+            ));
+        }
+        if !disabled.is_empty() {
+            let verb = if disabled.len() == 1 { "sets" } else { "set" };
+            parts.push(format!(
+                "{} {verb} a profile that is not enabled (see `seccomp-unconfined`)",
+                list(&disabled)
+            ));
+        }
         let fix = Fix::unsafe_(
             "set the pod's `securityContext.seccompProfile.type: RuntimeDefault`",
             "system calls outside the container runtime's default profile start to fail",
@@ -114,8 +138,8 @@ impl Rule for SeccompProfileMissing {
             .fix(fix)
             .missing(missing)
             .message(format!(
-                "the pod sets no seccomp profile and {names} {verb} no enabled profile of {its} \
-                 own: without `--seccomp-default` on the kubelet {runs} `Unconfined`"
+                "the pod sets no seccomp profile; {}",
+                parts.join("; ")
             ))
             .remediation(
                 "set `securityContext.seccompProfile.type: RuntimeDefault` in the pod spec \
