@@ -69,7 +69,6 @@ impl Rule for CapabilitiesNotDropped {
             return;
         }
         let doc = cx.doc();
-        let linux = !is_windows_pod(pod);
         for c in &pod.containers {
             let caps = pod
                 .container_security(c, &["capabilities"])
@@ -108,28 +107,43 @@ impl Rule for CapabilitiesNotDropped {
                             .any(|&i| doc.str(i).is_some_and(|s| s.eq_ignore_ascii_case("ALL")))
                     });
                     if drops_all {
+                        // The runtime drops everything for `all`, but Pod Security admission
+                        // (restricted) accepts only the exact `ALL`.
+                        let exact = drop.is_some_and(|list| {
+                            doc.items(list).iter().any(|&i| doc.str(i) == Some("ALL"))
+                        });
+                        if let (false, Some(list)) = (exact, drop) {
+                            cx.report(list, caps.path.key("drop"))
+                                .container(c)
+                                .severity(Severity::Low)
+                                .message(format!(
+                                    "{} drops all capabilities, but not spelt `ALL`: the \
+                                     restricted Pod Security level rejects the pod",
+                                    c.describe()
+                                ))
+                                .remediation("write `drop: [ALL]` in upper case")
+                                .pss(PssLevel::Restricted, "Capabilities");
+                        }
                         continue;
                     }
                     let (node, path, missing) = match drop {
                         Some(list) => (list, caps.path.key("drop"), String::new()),
-                        None => (caps.node, caps.path, "drop".to_owned()),
+                        None => pod.nearest(c, &["securityContext", "capabilities", "drop"]),
                     };
                     let problem = "does not drop `ALL` capabilities, so it keeps every default \
                                    capability it does not list";
                     (node, path, missing, problem, "CapabilityShouldDropAll")
                 }
             };
-            let mut report = cx
+            let report = cx
                 .report(node, path)
                 .container(c)
                 .missing(missing)
                 .message(format!("{} {problem}", c.describe()))
                 .remediation(REMEDIATION)
                 .kubeaudit(code)
-                .fix(fix);
-            if linux {
-                report = report.pss(PssLevel::Restricted, "Capabilities");
-            }
+                .fix(fix)
+                .pss(PssLevel::Restricted, "Capabilities");
             drop(report);
             // kubeaudit reads missing capabilities as `add: [ALL]` when it looks up the
             // override labels, so `allow-capability-all` is redundant on such a container
