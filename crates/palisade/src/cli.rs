@@ -194,53 +194,6 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_suppressed: bool,
 
-    /// Capabilities containers may add (kubeaudit's allowAddList)
-    #[arg(long, value_delimiter = ',', value_name = "CAPS")]
-    pub allowed_capabilities: Vec<String>,
-
-    /// An image that must run with this exact tag, as `name:tag`
-    #[arg(long, value_name = "IMAGE")]
-    pub required_image: Option<String>,
-
-    /// Largest CPU limit a container may set (a Kubernetes quantity, e.g. 2 or 500m)
-    #[arg(long, value_name = "QUANTITY")]
-    pub max_cpu: Option<String>,
-
-    /// Largest memory limit a container may set (e.g. 1Gi)
-    #[arg(long, value_name = "QUANTITY")]
-    pub max_memory: Option<String>,
-
-    /// Host paths that must not be mounted (replaces the default list)
-    #[arg(long, value_delimiter = ',', value_name = "PATHS")]
-    pub sensitive_paths: Vec<String>,
-
-    /// The Kubernetes version the manifests will be applied to (default: the latest known)
-    #[arg(long, value_name = "M.m")]
-    pub target_version: Option<String>,
-
-    /// The Kubernetes version the cluster runs today
-    #[arg(long, value_name = "M.m")]
-    pub current_version: Option<String>,
-
-    /// Cloud metadata addresses (CIDRs) egress must not reach, besides 169.254.169.254,
-    /// fd00:ec2::254 and 100.100.100.200
-    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
-    pub metadata_cidrs: Vec<String>,
-
-    /// Internal ranges (pod, service, node CIDRs…) whose reachability through ipBlock egress
-    /// rules is reported
-    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
-    pub internal_cidrs: Vec<String>,
-
-    /// Registries or repository prefixes images must come from (`registry.example.com`,
-    /// `ghcr.io/acme/`)
-    #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
-    pub allowed_registries: Vec<String>,
-
-    /// The label naming a workload's or namespace's tenant (default `tenant`)
-    #[arg(long, value_name = "LABEL")]
-    pub tenant_label: Option<String>,
-
     /// Do not print source excerpts in text output
     #[arg(long)]
     pub no_source: bool,
@@ -252,6 +205,9 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub rule_options: RuleOptionArgs,
 }
 
 #[derive(Args, Debug)]
@@ -356,29 +312,8 @@ pub struct FixArgs {
     #[arg(long, value_name = "QUANTITY")]
     pub default_memory_limit: Option<String>,
 
-    /// Capabilities containers may add (kubeaudit's allowAddList)
-    #[arg(long, value_delimiter = ',', value_name = "CAPS")]
-    pub allowed_capabilities: Vec<String>,
-
-    /// An image that must run with this exact tag, as `name:tag`
-    #[arg(long, value_name = "IMAGE")]
-    pub required_image: Option<String>,
-
-    /// Largest CPU limit a container may set
-    #[arg(long, value_name = "QUANTITY")]
-    pub max_cpu: Option<String>,
-
-    /// Largest memory limit a container may set
-    #[arg(long, value_name = "QUANTITY")]
-    pub max_memory: Option<String>,
-
-    /// The Kubernetes version the manifests will be applied to (default: the latest known)
-    #[arg(long, value_name = "M.m")]
-    pub target_version: Option<String>,
-
-    /// The Kubernetes version the cluster runs today
-    #[arg(long, value_name = "M.m")]
-    pub current_version: Option<String>,
+    #[command(flatten)]
+    pub rule_options: RuleOptionArgs,
 }
 
 #[derive(Args, Debug)]
@@ -396,4 +331,55 @@ pub struct RbacArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Rule options, shared by `scan` and `fix` (and settable in `.palisade.yaml`).
+#[derive(Args, Debug, Default, Clone)]
+pub struct RuleOptionArgs {
+    /// Capabilities containers may add (kubeaudit's allowAddList)
+    #[arg(long, value_delimiter = ',', value_name = "CAPS")]
+    pub allowed_capabilities: Vec<String>,
+
+    /// An image that must run with this exact tag, as `name:tag`
+    #[arg(long, value_name = "IMAGE")]
+    pub required_image: Option<String>,
+
+    /// Largest CPU limit a container may set (a Kubernetes quantity, e.g. 2 or 500m)
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_cpu: Option<String>,
+
+    /// Largest memory limit a container may set (e.g. 1Gi)
+    #[arg(long, value_name = "QUANTITY")]
+    pub max_memory: Option<String>,
+
+    /// Host paths that must not be mounted (replaces the default list)
+    #[arg(long, value_delimiter = ',', value_name = "PATHS")]
+    pub sensitive_paths: Vec<String>,
+
+    /// The Kubernetes version the manifests will be applied to (default: the latest known)
+    #[arg(long, value_name = "M.m")]
+    pub target_version: Option<String>,
+
+    /// The Kubernetes version the cluster runs today
+    #[arg(long, value_name = "M.m")]
+    pub current_version: Option<String>,
+
+    /// Cloud metadata addresses (CIDRs) egress must not reach, besides 169.254.169.254,
+    /// fd00:ec2::254 and 100.100.100.200
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub metadata_cidrs: Vec<String>,
+
+    /// Internal ranges (pod, service, node CIDRs…) whose reachability through ipBlock egress
+    /// rules is reported
+    #[arg(long, value_delimiter = ',', value_name = "CIDRS")]
+    pub internal_cidrs: Vec<String>,
+
+    /// Registries or repository prefixes images must come from (`registry.example.com`,
+    /// `ghcr.io/acme/`)
+    #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
+    pub allowed_registries: Vec<String>,
+
+    /// The label naming a workload's or namespace's tenant (default `tenant`)
+    #[arg(long, value_name = "LABEL")]
+    pub tenant_label: Option<String>,
 }

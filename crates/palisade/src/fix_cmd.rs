@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use palisade_diagnostics::Applicability;
 use palisade_fix::{FixContext, FixOptions, FixOutcome, fix_text, fix_text_in, unified_diff};
 use palisade_k8s::Quantity;
-use palisade_rules::{DefaultResources, Engine, Selection, Settings, SourceFile, parse_version};
+use palisade_rules::{DefaultResources, Engine, Selection, Settings, SourceFile};
 use rayon::prelude::*;
 
 use crate::cli::FixArgs;
@@ -17,19 +17,7 @@ use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 fn settings(args: &FixArgs) -> Result<Settings> {
     let mut s = Settings::default();
-    if !args.allowed_capabilities.is_empty() {
-        s.allowed_capabilities = args
-            .allowed_capabilities
-            .iter()
-            .map(|c| {
-                c.trim()
-                    .to_ascii_uppercase()
-                    .trim_start_matches("CAP_")
-                    .to_owned()
-            })
-            .collect();
-    }
-    s.required_image = args.required_image.clone();
+    crate::scan::apply_rule_options(&args.rule_options, &mut s)?;
     let quantity = |q: &Option<String>, flag: &str| -> Result<Option<String>> {
         q.as_deref()
             .map(|q| {
@@ -39,12 +27,6 @@ fn settings(args: &FixArgs) -> Result<Settings> {
             })
             .transpose()
     };
-    s.max_cpu = quantity(&args.max_cpu, "--max-cpu")?
-        .as_deref()
-        .and_then(Quantity::parse);
-    s.max_memory = quantity(&args.max_memory, "--max-memory")?
-        .as_deref()
-        .and_then(Quantity::parse);
     s.default_resources = DefaultResources {
         cpu_request: quantity(&args.default_cpu_request, "--default-cpu-request")?,
         memory_request: quantity(&args.default_memory_request, "--default-memory-request")?,
@@ -56,16 +38,6 @@ fn settings(args: &FixArgs) -> Result<Settings> {
             bail!("--run-as-user: `{uid}` is root or invalid; give a non-zero user id");
         }
         s.fix_run_as_user = Some(uid);
-    }
-    if let Some(v) = &args.target_version {
-        s.target_version = parse_version(v)
-            .with_context(|| format!("--target-version: `{v}` is not a version like 1.37"))?;
-    }
-    if let Some(v) = &args.current_version {
-        s.current_version = Some(
-            parse_version(v)
-                .with_context(|| format!("--current-version: `{v}` is not a version like 1.37"))?,
-        );
     }
     Ok(s)
 }

@@ -26,7 +26,7 @@ use palisade_rules::{
 use rayon::prelude::*;
 
 use crate::baseline::{Baseline, BaselineEntry};
-use crate::cli::{ColorChoice, FormatSpec, ReportFormat, ScanArgs};
+use crate::cli::{ColorChoice, FormatSpec, ReportFormat, RuleOptionArgs, ScanArgs};
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -35,7 +35,8 @@ const BATCH_FILES: usize = 128;
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Command-line rule options, over the config's.
-fn apply_flags(args: &ScanArgs, s: &mut Settings) -> Result<()> {
+/// Applies the rule options given on the command line over `s` (defaults, or the config).
+pub(crate) fn apply_rule_options(args: &RuleOptionArgs, s: &mut Settings) -> Result<()> {
     if !args.allowed_capabilities.is_empty() {
         s.allowed_capabilities = args
             .allowed_capabilities
@@ -471,7 +472,7 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
         Some(c) => c.settings.clone(),
         None => Settings::default(),
     };
-    apply_flags(&args, &mut settings)?;
+    apply_rule_options(&args.rule_options, &mut settings)?;
     // Command-line selectors replace the config's, list by list.
     let from_config = config
         .as_ref()
