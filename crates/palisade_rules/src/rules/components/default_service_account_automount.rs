@@ -73,12 +73,22 @@ impl Rule for DefaultServiceAccountAutomount {
                 "automountServiceAccountToken",
             ),
         };
+        let fix = Fix::unsafe_(
+            "set `automountServiceAccountToken: false` on the ServiceAccount",
+            "pods that name no ServiceAccount and call the API server with its token must then \
+             set `automountServiceAccountToken: true` themselves",
+            vec![Op::set(
+                object.path(&["automountServiceAccountToken"]).as_str(),
+                false,
+            )],
+        );
         cx.report(node, path)
             .missing(missing)
             .message(format!(
                 "ServiceAccount `default` of namespace `{ns}` lets its token be mounted into \
                  every pod that names no ServiceAccount"
             ))
-            .remediation("set `automountServiceAccountToken: false` on the ServiceAccount");
+            .remediation("set `automountServiceAccountToken: false` on the ServiceAccount")
+            .fix(fix);
     }
 }
