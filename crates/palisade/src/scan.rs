@@ -16,7 +16,7 @@ use palisade_diagnostics::{Finding, Severity};
 use palisade_k8s::{Object, Quantity};
 use palisade_render::{
     CsvReporter, ExceptionNotice, HtmlReporter, JsonReporter, JunitReporter, Reporter,
-    SarifReporter, Summary, Tee, TextReporter, finding_json,
+    SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
     Engine, Estate, FileReport, FindingFilter, InputError, RuleMeta, Selection, Settings,
@@ -129,49 +129,17 @@ struct Run<'a> {
     baseline: Option<Baseline>,
     record: Option<Vec<BaselineEntry>>,
     progress: Option<ProgressBar>,
-    /// A JSON report is written: workers render each finding's JSON.
-    render_json: bool,
-}
-
-/// A checked file, with its findings' JSON when the workers rendered it.
-struct Checked {
-    report: FileReport,
-    json: Option<Vec<Vec<u8>>>,
-}
-
-/// Work done on the worker threads after checking a file: the config's severity overrides,
-/// and each finding's JSON when a JSON report is written, so the writer only copies bytes.
-fn finish_on_worker(
-    mut report: FileReport,
-    severity: &HashMap<&'static str, Severity>,
-    render_json: bool,
-) -> Checked {
-    if !severity.is_empty() {
-        for f in &mut report.findings {
-            if let Some(&sev) = severity.get(f.code) {
-                f.severity = sev;
-            }
-        }
-    }
-    let json = render_json.then(|| report.findings.iter().map(finding_json).collect());
-    Checked { report, json }
 }
 
 impl Run<'_> {
-    fn emit(&mut self, checked: Checked) -> Result<()> {
-        let Checked { mut report, json } = checked;
+    fn emit(&mut self, mut report: FileReport) -> Result<()> {
         self.summary.stats.add(&report.stats);
         self.errors.append(&mut report.errors);
         self.estate.merge(std::mem::take(&mut report.estate));
         if let Some(p) = &self.progress {
             p.inc(report.stats.files as u64);
         }
-        self.emit_findings(
-            report.path.as_deref(),
-            &mut report.findings,
-            false,
-            json.as_deref(),
-        )
+        self.emit_findings(report.path.as_deref(), &mut report.findings, false)
     }
 
     fn emit_findings(
@@ -179,10 +147,8 @@ impl Run<'_> {
         file: Option<&str>,
         findings: &mut [Finding],
         estate: bool,
-        json: Option<&[Vec<u8>]>,
     ) -> Result<()> {
         let mut shown = Vec::with_capacity(findings.len());
-        let mut shown_json: Vec<&[u8]> = Vec::new();
         for f in findings.iter_mut() {
             if let Some(&sev) = self.severity.get(f.code) {
                 f.severity = sev;
@@ -192,13 +158,11 @@ impl Run<'_> {
                 ex.apply(f, None);
             }
         }
-        for (i, f) in findings.iter().enumerate() {
-            let rendered = json.and_then(|j| j.get(i)).map(Vec::as_slice);
+        for f in findings.iter() {
             if f.suppressed.is_some() {
                 self.summary.suppressed += 1;
                 if self.args.show_suppressed {
                     shown.push(f);
-                    shown_json.extend(rendered);
                 }
                 continue;
             }
@@ -220,16 +184,8 @@ impl Run<'_> {
             }
             self.summary.count(f);
             shown.push(f);
-            shown_json.extend(rendered);
         }
-        if shown.is_empty() {
-            return Ok(());
-        }
-        if json.is_some() && shown_json.len() == shown.len() {
-            self.reporter
-                .findings_rendered(file, &shown, &shown_json)
-                .context("writing the report")?;
-        } else {
+        if !shown.is_empty() {
             self.reporter
                 .findings(file, &shown)
                 .context("writing the report")?;
@@ -591,7 +547,6 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
         baseline,
         record: args.write_baseline.as_ref().map(|_| Vec::new()),
         progress: None,
-        render_json: specs.iter().any(|s| s.format == ReportFormat::Json),
     };
 
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
@@ -634,7 +589,7 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
 
     let estate = std::mem::take(&mut run.estate);
     let mut estate_findings = engine.finish(estate);
-    run.emit_findings(None, &mut estate_findings, true, None)?;
+    run.emit_findings(None, &mut estate_findings, true)?;
     if let Some(ex) = &exceptions {
         let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
         run.summary.exceptions = exception_notices(ex, &ran, args.quiet);
@@ -693,17 +648,11 @@ fn batches(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
 /// previous batch's findings in path order. At most three batches are alive at once.
 fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result<()> {
     let batches = batches(files);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Checked>>(1);
-    let severity = run.severity.clone();
-    let render_json = run.render_json;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileReport>>(1);
     std::thread::scope(|scope| {
-        let severity = &severity;
         scope.spawn(move || {
             for batch in batches {
-                let reports = batch
-                    .par_iter()
-                    .map(|p| finish_on_worker(check_path(engine, p), severity, render_json))
-                    .collect();
+                let reports = batch.par_iter().map(|p| check_path(engine, p)).collect();
                 if tx.send(reports).is_err() {
                     break;
                 }
@@ -755,8 +704,7 @@ fn scan_stdin(engine: &Engine, run: &mut Run<'_>) -> Result<()> {
             // A stream counts as one input file.
             report.stats.files = usize::from(first);
             first = false;
-            let checked = finish_on_worker(report, &run.severity, run.render_json);
-            run.emit(checked)?;
+            run.emit(report)?;
         }
     }
     Ok(())

@@ -45,34 +45,7 @@ impl<W: Write> JsonReporter<W> {
     }
 }
 
-/// One finding as it appears in the JSON report.
-pub fn finding_json(f: &Finding) -> Vec<u8> {
-    serde_json::to_vec(&JsonFinding {
-        finding: f,
-        suppressed: f.suppressed.is_some(),
-    })
-    .expect("a finding serialises")
-}
-
 impl<W: Write> Reporter for JsonReporter<W> {
-    fn findings_rendered(
-        &mut self,
-        _file: Option<&str>,
-        _findings: &[&Finding],
-        json: &[&[u8]],
-    ) -> std::io::Result<()> {
-        self.start()?;
-        for bytes in json {
-            if !self.first {
-                self.out.write_all(b",")?;
-            }
-            self.first = false;
-            self.out.write_all(b"\n")?;
-            self.out.write_all(bytes)?;
-        }
-        Ok(())
-    }
-
     fn findings(&mut self, _file: Option<&str>, findings: &[&Finding]) -> std::io::Result<()> {
         self.start()?;
         for f in findings {

@@ -20,7 +20,7 @@ pub use checklist::{
 pub use csv::{CSV_HEADER, CsvReporter};
 pub use fingerprint::{FINGERPRINT_KEY, fingerprint};
 pub use html::HtmlReporter;
-pub use json::{JSON_REPORT_VERSION, JsonReporter, finding_json};
+pub use json::{JSON_REPORT_VERSION, JsonReporter};
 pub use junit::JunitReporter;
 pub use sarif::{SARIF_SCHEMA, SRCROOT, SarifReporter, level, security_severity};
 pub use summary::{ExceptionNotice, Summary};
@@ -33,17 +33,6 @@ use palisade_rules::InputError;
 pub trait Reporter {
     /// Findings of one file (or of the whole estate, with `file` `None`), in order.
     fn findings(&mut self, file: Option<&str>, findings: &[&Finding]) -> std::io::Result<()>;
-    /// The same, with each finding's JSON already rendered by [`finding_json`] (on worker
-    /// threads, so that the writer only copies bytes). Reporters that do not write JSON ignore
-    /// the rendering.
-    fn findings_rendered(
-        &mut self,
-        file: Option<&str>,
-        findings: &[&Finding],
-        _json: &[&[u8]],
-    ) -> std::io::Result<()> {
-        self.findings(file, findings)
-    }
     /// Closes the report with the input errors and the summary.
     fn finish(&mut self, errors: &[InputError], summary: &Summary) -> std::io::Result<()>;
 }
@@ -57,18 +46,6 @@ impl Reporter for Tee<'_> {
     fn findings(&mut self, file: Option<&str>, findings: &[&Finding]) -> std::io::Result<()> {
         for r in &mut self.reporters {
             r.findings(file, findings)?;
-        }
-        Ok(())
-    }
-
-    fn findings_rendered(
-        &mut self,
-        file: Option<&str>,
-        findings: &[&Finding],
-        json: &[&[u8]],
-    ) -> std::io::Result<()> {
-        for r in &mut self.reporters {
-            r.findings_rendered(file, findings, json)?;
         }
         Ok(())
     }
