@@ -516,10 +516,9 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
             reporters.push(reporter(spec, &args, &metas)?);
         }
     }
-    let reporter: Box<dyn Reporter> = if reporters.len() == 1 {
-        reporters.pop().expect("one reporter")
-    } else {
-        Box::new(Tee { reporters })
+    let reporter: Box<dyn Reporter> = match <[_; 1]>::try_from(reporters) {
+        Ok([one]) => one,
+        Err(reporters) => Box::new(Tee { reporters }),
     };
     let fail_on = args
         .fail_on

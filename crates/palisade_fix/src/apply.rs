@@ -233,10 +233,8 @@ pub fn fix_text_in(
             break;
         }
         for f in accepted_findings {
-            let fix = f
-                .fix
-                .as_ref()
-                .expect("only findings with fixes are accepted");
+            // Only findings with fixes are accepted.
+            let Some(fix) = f.fix.as_ref() else { continue };
             applied_ids.insert(identity(f));
             applied.push(Applied {
                 code: f.code,

@@ -512,15 +512,17 @@ impl Lowerer<'_, '_> {
             if !doc.is_null(node) {
                 return err("the field holds a value of another type");
             }
-            if self.in_flow(parent) || key.is_none() {
+            // A block value needs the key's column; in flow style, or without a key, the value
+            // is written in flow style where it stands.
+            let block_key = if self.in_flow(parent) { None } else { key };
+            let Some(key) = block_key else {
                 let flow = render_flow(value);
                 if start == end {
                     let colon = self.colon_after(key)?;
                     return Ok(edit(colon + 1, colon + 1, format!(" {flow}")));
                 }
                 return Ok(edit(start, end, flow));
-            }
-            let key = key.expect("checked above");
+            };
             let indent = column(self.text, doc.range(key).start as usize) + self.style.step;
             let block = self.render_block_value(value, indent);
             let colon = self.colon_after(Some(key))?;

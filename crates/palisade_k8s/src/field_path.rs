@@ -80,4 +80,37 @@ mod tests {
         let a = FieldPath::new().keys(&["metadata", "annotations", "a.b/c"]);
         assert_eq!(a.as_str(), "metadata.annotations[\"a.b/c\"]");
     }
+
+    /// Fix operations parse field paths back into routes (`palisade_diagnostics::Route`);
+    /// keys come from the input (container names inside annotation keys), so every key must
+    /// survive the round trip.
+    #[test]
+    fn every_key_round_trips_through_route() {
+        use palisade_diagnostics::{Route, Step};
+        let keys = [
+            "plain",
+            "a.b/c",
+            "",
+            "quote\"inside",
+            "back\\slash",
+            "]",
+            "[",
+            "[\"x\"]",
+            "é-ü",
+            "trailing\\",
+            "spaces and\ttabs",
+            "k8s.io/name",
+        ];
+        for key in keys {
+            let path = FieldPath::new().key("spec").key(key).index(3).key(key);
+            let route = Route::parse(path.as_str()).unwrap_or_else(|e| panic!("{key:?}: {e}"));
+            let expected = [
+                Step::Key("spec".to_owned()),
+                Step::Key(key.to_owned()),
+                Step::Index(3),
+                Step::Key(key.to_owned()),
+            ];
+            assert_eq!(route.steps(), &expected, "{key:?} via {path}");
+        }
+    }
 }
