@@ -208,6 +208,15 @@ impl<'d> PodSpec<'d> {
             .or_else(|| self.pod_security(keys))
     }
 
+    /// A container's image, when it is a non-empty string that names an image: build
+    /// placeholders such as `ko://…` are replaced before deployment, so they are not judged.
+    pub fn image(&self, c: &Container<'d>) -> Option<(NodeId, &'d str)> {
+        let doc = self.doc();
+        let node = doc.get(c.node, "image")?;
+        let image = doc.str(node).filter(|s| !s.trim().is_empty())?;
+        (!crate::is_build_reference(image)).then_some((node, image))
+    }
+
     /// The node a finding about a missing container field should point at, with its path: the
     /// deepest existing part of `keys` under the container.
     ///

@@ -45,17 +45,10 @@ impl Rule for ImageNotPinnedByDigest {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         let Some(pod) = cx.pod else { return };
-        let doc = cx.doc();
         for c in &pod.containers {
-            let Some(node) = doc.get(c.node, "image") else {
+            let Some((node, image)) = pod.image(c) else {
                 continue;
             };
-            let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
-                continue;
-            };
-            if palisade_k8s::is_build_reference(image) {
-                continue;
-            }
             let r = ImageRef::parse(image);
             if r.digest.is_some() || r.is_mutable_tag() {
                 continue;

@@ -60,11 +60,7 @@ impl Rule for ImagePullPolicyNotAlways {
             let Some(policy @ ("IfNotPresent" | "Never")) = doc.str(policy_node) else {
                 continue;
             };
-            let Some(image) = doc
-                .get(c.node, "image")
-                .and_then(|n| doc.str(n))
-                .filter(|s| !s.trim().is_empty())
-            else {
+            let Some((_, image)) = pod.image(c) else {
                 continue;
             };
             if !ImageRef::parse(image).is_mutable_tag() {

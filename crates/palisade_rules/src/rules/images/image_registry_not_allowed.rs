@@ -87,18 +87,11 @@ impl Rule for ImageRegistryNotAllowed {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         let Some(pod) = cx.pod else { return };
-        let doc = cx.doc();
         let allow = &cx.settings.allowed_registries;
         for c in &pod.containers {
-            let Some(node) = doc.get(c.node, "image") else {
+            let Some((node, image)) = pod.image(c) else {
                 continue;
             };
-            let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
-                continue;
-            };
-            if palisade_k8s::is_build_reference(image) {
-                continue;
-            }
             let r = ImageRef::parse(image);
             let name = full_name(&r);
             let host = name.split('/').next().unwrap_or("");

@@ -63,15 +63,10 @@ impl Rule for ImageTagMismatch {
         if want.repository.is_empty() || (want.tag.is_none() && want.digest.is_none()) {
             return;
         }
-        let doc = cx.doc();
         for c in &pod.containers {
-            let Some(node) = doc.get(c.node, "image") else {
+            let Some((node, image)) = pod.image(c) else {
                 continue;
             };
-            let Some(image) = doc.str(node) else { continue };
-            if palisade_k8s::is_build_reference(image) {
-                continue;
-            }
             let have = ImageRef::parse(image);
             if !same_name(&want, &have) || (have.tag.is_none() && have.digest.is_none()) {
                 continue;

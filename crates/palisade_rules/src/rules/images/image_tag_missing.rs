@@ -51,18 +51,11 @@ impl Rule for ImageTagMissing {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         let Some(pod) = cx.pod else { return };
-        let doc = cx.doc();
         for c in &pod.containers {
-            let Some(node) = doc.get(c.node, "image") else {
-                continue;
-            };
             // A missing, empty or non-string image is a validation error, not a tag problem.
-            let Some(image) = doc.str(node).filter(|s| !s.trim().is_empty()) else {
+            let Some((node, image)) = pod.image(c) else {
                 continue;
             };
-            if palisade_k8s::is_build_reference(image) {
-                continue;
-            }
             let r = ImageRef::parse(image);
             if r.tag.is_some() || r.digest.is_some() {
                 continue;
