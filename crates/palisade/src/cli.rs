@@ -36,6 +36,8 @@ pub enum Command {
     /// Show the hardening checklist item by item: pass, fail (with the findings), or not
     /// checkable from manifests (and which mode checks it)
     Checklist(ChecklistArgs),
+    /// Run the admission webhook: validate and harden objects sent by the API server (HTTPS)
+    Serve(Box<crate::serve_cmd::ServeArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

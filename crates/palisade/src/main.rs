@@ -10,6 +10,7 @@ mod node_cmd;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Rbac(args) => rbac_cmd::run(args),
         Command::Init(args) => init::run(args),
         Command::Checklist(args) => checklist::run(args),
+        Command::Serve(args) => serve_cmd::run(*args),
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut cmd, "palisade", &mut std::io::stdout());

@@ -55,6 +55,10 @@ pub struct ConfigFile {
     /// Accepted findings, each with a reason, an optional owner and an optional expiry date.
     #[serde(default)]
     pub exceptions: Vec<ExceptionSpec>,
+    /// How `palisade serve` (the admission webhook) decides: modes per namespace, the
+    /// deny threshold, the answer to requests it cannot review, and which fixes it applies.
+    #[serde(default)]
+    pub serve: crate::serve::ServeSpec,
 }
 
 /// Options read by the rules. Each mirrors a command-line flag of `palisade scan`.

@@ -10,12 +10,14 @@
 mod date;
 mod exceptions;
 mod file;
+mod serve;
 
 pub use date::{Date, today};
 pub use exceptions::{Exception, Exceptions, LabelLookup, relative};
 pub use file::{
     CONFIG_NAMES, ConfigFile, ExceptionSpec, RuleOptions, SeverityName, VersionText, json_schema,
 };
+pub use serve::{Failure, Mode, ServeConfig, ServeSpec};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -69,6 +71,8 @@ pub struct Config {
     pub include: Option<GlobSet>,
     pub exclude: Vec<String>,
     pub exceptions: Exceptions,
+    /// The admission webhook's policy (`serve:`).
+    pub serve: ServeConfig,
 }
 
 /// Looks for `.palisade.yaml` (or `.palisade.yml`) in `start` and its parents.
@@ -349,6 +353,7 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
         },
     };
 
+    let serve = ServeConfig::check(raw.serve, file)?;
     let include = globset(&cx, &raw.include)?;
     for g in &raw.exclude {
         Glob::new(&g.value).map_err(|e| {
@@ -375,5 +380,6 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
         include,
         exclude: raw.exclude.into_iter().map(|s| s.value).collect(),
         exceptions: Exceptions::new(exceptions, today()),
+        serve,
     })
 }
