@@ -227,9 +227,11 @@ pub struct NodeArgs {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format: text (kube-bench-style table per section), json, sarif, junit (a test
+    /// suite per judged control), html, csv, or checklist (the checklist items node controls
+    /// decide)
+    #[arg(long, short = 'f', value_enum, default_value_t = NodeFormat::Text)]
+    pub format: NodeFormat,
 
     /// Write the report to FILE instead of stdout
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -246,6 +248,22 @@ pub struct NodeArgs {
     /// Also print why each not-applicable control does not apply (text output)
     #[arg(long)]
     pub show_not_applicable: bool,
+
+    /// Judge only the Kubernetes component running as process PID (repeatable), on hosts that
+    /// run several control planes; container runtimes are always judged
+    #[arg(long, value_name = "PID")]
+    pub pid: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NodeFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Html,
+    Csv,
+    Checklist,
 }
 
 #[derive(Args, Debug)]
