@@ -397,6 +397,11 @@ pub struct RuleOptionArgs {
     #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
     pub allowed_registries: Vec<String>,
 
+    /// Approved image pattern (repeatable; replaces the config's global list), e.g.
+    /// `registry.example.com/base/**`: images matching none are reported (IMG007)
+    #[arg(long = "approved-image", value_name = "PATTERN")]
+    pub approved_images: Vec<String>,
+
     /// The label naming a workload's or namespace's tenant (default `tenant`)
     #[arg(long, value_name = "LABEL")]
     pub tenant_label: Option<String>,

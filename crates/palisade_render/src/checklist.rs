@@ -167,7 +167,12 @@ pub fn evaluate(ran: &HashSet<&str>, findings: &[Finding]) -> Vec<ItemResult> {
                 ItemStatus::NotChecked
             };
             let note = (status == ItemStatus::NotChecked)
-                .then(|| format!("its rules were not selected: {}", item.rules.join(", ")));
+                .then(|| {
+                format!(
+                    "its rules were not selected, or have nothing to check without their options: {}",
+                    item.rules.join(", ")
+                )
+            });
             ItemResult {
                 item,
                 status,
@@ -325,7 +330,7 @@ ul{{margin:4px 0;padding-left:18px}}code{{background:#eef;padding:0 3px}}@media 
             ItemStatus::NotChecked => {
                 let _ = write!(
                     details,
-                    "rules not selected: {}",
+                    "rules not selected or not configured: {}",
                     escape(&r.item.rules.join(", "))
                 );
             }

@@ -18,6 +18,7 @@ static RULES: &[&dyn Rule] = &[
     &rules::images::image_pull_policy_not_always::ImagePullPolicyNotAlways,
     &rules::images::image_registry_not_allowed::ImageRegistryNotAllowed,
     &rules::images::image_not_pinned_by_digest::ImageNotPinnedByDigest,
+    &rules::images::image_not_approved::ImageNotApproved,
     &rules::misc::redundant_override::RedundantOverride,
     &rules::misc::ignore_without_reason::IgnoreWithoutReason,
     &rules::misc::unused_suppression::UnusedSuppression,
