@@ -37,6 +37,7 @@ static RULES: &[&dyn Rule] = &[
     &rules::network::egress_to_internal_network::EgressToInternalNetwork,
     &rules::network::kube_system_ingress_open::KubeSystemIngressOpen,
     &rules::network::mesh_mtls_not_strict::MeshMtlsNotStrict,
+    &rules::network::mesh_membership::MeshMembership,
     &rules::workloads::privileged_container::PrivilegedContainer,
     &rules::workloads::privileged_not_explicit::PrivilegedNotExplicit,
     &rules::workloads::privilege_escalation_allowed::PrivilegeEscalationAllowed,
