@@ -229,9 +229,11 @@ pub struct NodeArgs {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format: text (kube-bench-style table per section), json, sarif, junit (a test
+    /// suite per judged control), html, csv, or checklist (the checklist items node controls
+    /// decide)
+    #[arg(long, short = 'f', value_enum, default_value_t = NodeFormat::Text)]
+    pub format: NodeFormat,
 
     /// Write the report to FILE instead of stdout
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -248,6 +250,22 @@ pub struct NodeArgs {
     /// Also print why each not-applicable control does not apply (text output)
     #[arg(long)]
     pub show_not_applicable: bool,
+
+    /// Judge only the Kubernetes component running as process PID (repeatable), on hosts that
+    /// run several control planes; container runtimes are always judged
+    #[arg(long, value_name = "PID")]
+    pub pid: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NodeFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Html,
+    Csv,
+    Checklist,
 }
 
 #[derive(Args, Debug)]
@@ -380,6 +398,11 @@ pub struct RuleOptionArgs {
     /// `ghcr.io/acme/`)
     #[arg(long, value_delimiter = ',', value_name = "PREFIXES")]
     pub allowed_registries: Vec<String>,
+
+    /// Approved image pattern (repeatable; replaces the config's global list), e.g.
+    /// `registry.example.com/base/**`: images matching none are reported (IMG007)
+    #[arg(long = "approved-image", value_name = "PATTERN")]
+    pub approved_images: Vec<String>,
 
     /// The label naming a workload's or namespace's tenant (default `tenant`)
     #[arg(long, value_name = "LABEL")]

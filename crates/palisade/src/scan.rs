@@ -107,6 +107,14 @@ pub(crate) fn apply_rule_options(args: &RuleOptionArgs, s: &mut Settings) -> Res
             .filter(|r| !r.is_empty())
             .collect();
     }
+    if !args.approved_images.is_empty() {
+        s.approved_images = args
+            .approved_images
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+    }
     if let Some(label) = &args.tenant_label {
         if label.trim().is_empty() {
             bail!("--tenant-label: the label must not be empty");
@@ -509,7 +517,12 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
     let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
     if let Some(c) = &collect {
-        c.borrow_mut().ran = metas.iter().map(|m| m.code).collect();
+        c.borrow_mut().ran = engine
+            .rules()
+            .iter()
+            .filter(|r| r.is_configured(engine.settings()))
+            .map(|r| r.meta().code)
+            .collect();
         reporters.push(Box::new(Collector(c.clone())));
     } else {
         for spec in &specs {

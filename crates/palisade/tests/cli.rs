@@ -417,3 +417,49 @@ fn rbac_subject_lists_what_it_can_do() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn approved_images_from_the_command_line_and_per_namespace_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods = write(
+        dir.path(),
+        "pods.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: payments}\nspec:\n  containers: [{name: c, image: registry.example.com/payments/ledger:1}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop}\nspec:\n  containers: [{name: c, image: registry.example.com/payments/ledger:1}]\n",
+    );
+    let pods = pods.to_str().unwrap();
+    let codes = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "IMG007")
+            .map(|f| f["resource"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // No patterns: the rule is silent.
+    let (report, _) = json_scan(&["--no-config", "--select", "IMG007", pods]);
+    assert!(codes(&report).is_empty());
+    let (report, code) = json_scan(&[
+        "--no-config",
+        "--select",
+        "IMG007",
+        "--approved-image",
+        "registry.example.com/base/**",
+        pods,
+    ]);
+    assert_eq!(codes(&report), ["a", "b"]);
+    assert_eq!(code, 0, "medium is below the default fail-on");
+    let config = write(
+        dir.path(),
+        "palisade.yaml",
+        "options:\n  approved-images: [\"registry.example.com/base/**\"]\n  approved-images-by-namespace:\n    payments: [\"registry.example.com/payments/*\"]\n",
+    );
+    let (report, _) = json_scan(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--select",
+        "IMG007",
+        pods,
+    ]);
+    assert_eq!(codes(&report), ["b"]);
+}

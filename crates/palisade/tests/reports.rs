@@ -694,9 +694,34 @@ fn checklist_view() {
                 assert!(rules.is_empty() && !i["modes"].as_array().unwrap().is_empty())
             }
             "pass" => assert!(!rules.is_empty() && i["findings"].as_array().unwrap().is_empty()),
+            // Approved images are a list only the user can give.
+            "not-checked" if i["id"] == "images-minimal" => {}
             other => panic!("{other} on the hardened example: {i}"),
         }
     }
+    // With approved images configured, the item is checked.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.yaml",
+        "options:\n  approved-images: [\"registry.example.com/shop/*\"]\n",
+    );
+    let out = run(palisade().args([
+        "checklist",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+        "-f",
+        "json",
+    ]));
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let minimal = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "images-minimal")
+        .unwrap();
+    assert_eq!(minimal["status"], "pass", "{minimal}");
     // Items whose rules are all deselected are "not checked", not "pass".
     let dir = tempfile::tempdir().unwrap();
     let cfg = write(dir.path(), "c.yaml", "ignore: [images]\n");

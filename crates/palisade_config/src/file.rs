@@ -104,6 +104,14 @@ pub struct RuleOptions {
     /// `ghcr.io/acme/`.
     #[serde(default)]
     pub allowed_registries: Vec<String>,
+    /// Approved images for every namespace, as patterns over `host/repository[:tag][@digest]`
+    /// (`*` within a path segment, `**` across, `?` one character):
+    /// `registry.example.com/base/**`, `docker.io/library/nginx:1.27*`.
+    #[serde(default)]
+    pub approved_images: Vec<String>,
+    /// Approved image patterns per namespace, added to `approved-images` there.
+    #[serde(default)]
+    pub approved_images_by_namespace: std::collections::BTreeMap<String, Vec<String>>,
     /// The label that names a workload's or namespace's tenant (default `tenant`).
     #[serde(default)]
     pub tenant_label: Option<String>,

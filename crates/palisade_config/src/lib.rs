@@ -265,6 +265,8 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
         metadata_cidrs,
         internal_cidrs,
         allowed_registries,
+        approved_images,
+        approved_images_by_namespace,
         tenant_label,
         run_as_user,
         default_cpu_request,
@@ -339,6 +341,24 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
             .iter()
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
+            .collect(),
+        approved_images: approved_images
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        approved_images_by_namespace: approved_images_by_namespace
+            .into_iter()
+            .map(|(ns, patterns)| {
+                (
+                    ns,
+                    patterns
+                        .iter()
+                        .map(|p| p.trim().to_owned())
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                )
+            })
             .collect(),
         tenant_label: tenant_label
             .map(|l| l.trim().to_owned())

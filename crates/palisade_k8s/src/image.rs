@@ -39,6 +39,16 @@ impl<'a> ImageRef<'a> {
         }
     }
 
+    /// `host/repository` as the runtime resolves it: Docker Hub shorthand (`nginx`,
+    /// `bitnami/redis`) becomes `docker.io/library/nginx` and `docker.io/bitnami/redis`.
+    pub fn resolved_name(&self) -> String {
+        match self.registry {
+            Some(host) => format!("{host}/{}", self.repository),
+            None if self.repository.contains('/') => format!("docker.io/{}", self.repository),
+            None => format!("docker.io/library/{}", self.repository),
+        }
+    }
+
     /// The tag can move to other content: no digest and a missing or `latest` tag.
     pub fn is_mutable_tag(&self) -> bool {
         // `ko://…` parses with the registry `ko:`: a scheme, not a host.
@@ -71,6 +81,18 @@ mod tests {
         let r = ImageRef::parse("nginx");
         assert_eq!((r.registry, r.repository, r.tag), (None, "nginx", None));
         assert!(!ImageRef::parse("nginx@sha256:00").is_mutable_tag());
+        assert_eq!(
+            ImageRef::parse("nginx:1.27").resolved_name(),
+            "docker.io/library/nginx"
+        );
+        assert_eq!(
+            ImageRef::parse("bitnami/redis").resolved_name(),
+            "docker.io/bitnami/redis"
+        );
+        assert_eq!(
+            ImageRef::parse("registry:5000/team/app:1").resolved_name(),
+            "registry:5000/team/app"
+        );
         assert!(ImageRef::parse("nginx:latest").is_mutable_tag());
         assert!(!ImageRef::parse("ko://knative.dev/serving/cmd/activator").is_mutable_tag());
         assert!(super::is_build_reference(

@@ -89,6 +89,9 @@ pub struct NodeReport {
     pub components: Vec<String>,
     /// Problems reading `/proc` or a component's configuration.
     pub discovery_errors: Vec<String>,
+    /// Things the reader should know that are not errors (several processes of a component).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub results: Vec<ControlResult>,
 }
 

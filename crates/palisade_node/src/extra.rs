@@ -63,6 +63,23 @@ const HOST_LSM: Own = Own {
     remediation: "Enable AppArmor (boot with apparmor=1 security=apparmor) or set SELinux to enforcing.",
 };
 
+/// Every check of palisade's own, in code order.
+const OWN: [&Own; 7] = [
+    &SOCKET,
+    &PLAIN_REGISTRY,
+    &UNPRIVILEGED_PORTS,
+    &RUNTIME_LSM,
+    &BPF,
+    &SWAP,
+    &HOST_LSM,
+];
+
+/// (code, name, title, section) of palisade's own checks.
+pub(crate) fn own_checks()
+-> impl Iterator<Item = (&'static str, &'static str, &'static str, &'static str)> {
+    OWN.iter().map(|o| (o.code, o.name, o.title, o.section))
+}
+
 fn own(o: &Own, status: Status, evidence: Vec<Evidence>) -> ControlResult {
     ControlResult {
         id: o.code.to_owned(),

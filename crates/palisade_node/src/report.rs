@@ -15,6 +15,17 @@ const CRITICAL: &[&str] = &[
     "NOD601", // the runtime socket is open to others
 ];
 
+/// The severity a failure of control `id` is reported with.
+pub(crate) fn fail_severity(id: &str) -> Severity {
+    match id {
+        id if CRITICAL.contains(&id) => Severity::Critical,
+        "NOD604" | "NOD701" | "NOD703" => Severity::Medium,
+        "NOD603" => Severity::Info,
+        "NOD702" => Severity::Low,
+        _ => Severity::High,
+    }
+}
+
 /// The severity a result's finding carries.
 pub fn severity(r: &ControlResult) -> Severity {
     match (r.status, r.id.as_str()) {

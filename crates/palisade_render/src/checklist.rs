@@ -27,6 +27,9 @@ pub struct ChecklistItem {
     /// Modes that check this item beyond manifests.
     #[serde(default)]
     pub modes: Vec<String>,
+    /// The CIS Kubernetes Benchmark controls (`1.2.7`) that `palisade node` judges for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cis: Vec<String>,
 }
 
 /// The checklist's items, in order.
@@ -74,6 +77,73 @@ pub struct ItemResult {
     pub item: ChecklistItem,
     pub status: ItemStatus,
     pub findings: Vec<ItemFinding>,
+    /// Why an item was not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn item_finding(f: &Finding) -> ItemFinding {
+    ItemFinding {
+        code: f.code,
+        severity: f.severity.as_str(),
+        message: f.message.clone(),
+        object: f.resource.to_string(),
+        file: f.file.clone(),
+        line: f.line,
+        column: f.column,
+    }
+}
+
+/// What `palisade node` concluded about one control.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeVerdict<'a> {
+    /// The CIS id (`1.2.7`).
+    pub id: &'a str,
+    /// Judged pass, fail or warn (not "not applicable" and not an error).
+    pub judged: bool,
+    /// Its finding, when it failed or warned.
+    pub finding: Option<&'a Finding>,
+}
+
+/// Judges the items `palisade node` checks (those with `cis` controls): fail when a control
+/// failed or warned above info, pass when at least one of them was judged, else not checked
+/// (none of their components runs on the node).
+pub fn evaluate_node(verdicts: &[NodeVerdict<'_>]) -> Vec<ItemResult> {
+    checklist_items()
+        .into_iter()
+        .filter(|item| !item.cis.is_empty())
+        .map(|item| {
+            let mine: Vec<&NodeVerdict<'_>> = verdicts
+                .iter()
+                .filter(|v| item.cis.iter().any(|c| c == v.id))
+                .collect();
+            let findings: Vec<ItemFinding> = mine
+                .iter()
+                .filter_map(|v| v.finding)
+                .filter(|f| f.severity > palisade_diagnostics::Severity::Info)
+                .map(item_finding)
+                .collect();
+            let (status, note) = if !findings.is_empty() {
+                (ItemStatus::Fail, None)
+            } else if mine.iter().any(|v| v.judged) {
+                (ItemStatus::Pass, None)
+            } else {
+                (
+                    ItemStatus::NotChecked,
+                    Some(format!(
+                        "none of its controls applies to this node: CIS {}",
+                        item.cis.join(", ")
+                    )),
+                )
+            };
+            ItemResult {
+                item,
+                status,
+                findings,
+                note,
+            }
+        })
+        .collect()
 }
 
 /// Judges every item: `ran` is the set of rule codes that ran; `findings` are the reported
@@ -85,15 +155,7 @@ pub fn evaluate(ran: &HashSet<&str>, findings: &[Finding]) -> Vec<ItemResult> {
             let mine: Vec<ItemFinding> = findings
                 .iter()
                 .filter(|f| f.suppressed.is_none() && item.rules.iter().any(|r| r == f.code))
-                .map(|f| ItemFinding {
-                    code: f.code,
-                    severity: f.severity.as_str(),
-                    message: f.message.clone(),
-                    object: f.resource.to_string(),
-                    file: f.file.clone(),
-                    line: f.line,
-                    column: f.column,
-                })
+                .map(item_finding)
                 .collect();
             let status = if item.rules.is_empty() {
                 ItemStatus::NotCheckable
@@ -104,10 +166,18 @@ pub fn evaluate(ran: &HashSet<&str>, findings: &[Finding]) -> Vec<ItemResult> {
             } else {
                 ItemStatus::NotChecked
             };
+            let note = (status == ItemStatus::NotChecked)
+                .then(|| {
+                format!(
+                    "its rules were not selected, or have nothing to check without their options: {}",
+                    item.rules.join(", ")
+                )
+            });
             ItemResult {
                 item,
                 status,
                 findings: mine,
+                note,
             }
         })
         .collect()
@@ -153,31 +223,36 @@ pub fn write_text(out: &mut dyn Write, items: &[ItemResult], s: &Summary) -> std
                 writeln!(out, "                checked by {}", modes(&r.item))?;
             }
             ItemStatus::NotChecked => {
-                writeln!(
-                    out,
-                    "                its rules were not selected: {}",
-                    r.item.rules.join(", ")
-                )?;
+                if let Some(note) = &r.note {
+                    writeln!(out, "                {note}")?;
+                }
             }
             _ => {}
         }
         for f in &r.findings {
+            let at = at(f);
+            let at = if at.is_empty() {
+                at
+            } else {
+                format!(" ({at})")
+            };
             writeln!(
                 out,
-                "                {} {} {}: {} ({})",
-                f.severity,
-                f.code,
-                f.object,
-                f.message,
-                at(f)
+                "                {} {} {}: {}{at}",
+                f.severity, f.code, f.object, f.message,
             )?;
         }
     }
     let c = counts(items);
+    let input = if s.stats.files > 0 {
+        format!(" ({} objects in {} files)", s.stats.objects, s.stats.files)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{} pass, {} fail, {} not checked, {} not checkable from manifests ({} objects in {} files)",
-        c[0].1, c[1].1, c[2].1, c[3].1, s.stats.objects, s.stats.files
+        "\n{} pass, {} fail, {} not checked, {} not checkable from manifests{input}",
+        c[0].1, c[1].1, c[2].1, c[3].1
     )?;
     out.flush()
 }
@@ -249,12 +324,18 @@ ul{{margin:4px 0;padding-left:18px}}code{{background:#eef;padding:0 3px}}@media 
             ItemStatus::NotCheckable => {
                 let _ = write!(details, "checked by {}", escape(&modes(&r.item)));
             }
+            ItemStatus::NotChecked if r.item.rules.is_empty() => {
+                details.push_str(&escape(r.note.as_deref().unwrap_or_default()));
+            }
             ItemStatus::NotChecked => {
                 let _ = write!(
                     details,
-                    "rules not selected: {}",
+                    "rules not selected or not configured: {}",
                     escape(&r.item.rules.join(", "))
                 );
+            }
+            ItemStatus::Pass if r.item.rules.is_empty() => {
+                let _ = write!(details, "CIS {}", escape(&r.item.cis.join(", ")));
             }
             ItemStatus::Pass => {
                 let _ = write!(details, "rules {}", escape(&r.item.rules.join(", ")));

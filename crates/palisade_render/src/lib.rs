@@ -13,9 +13,9 @@ mod summary;
 mod text;
 
 pub use checklist::{
-    CHECKLIST_DATA, ChecklistItem, ItemFinding, ItemResult, ItemStatus, checklist_items, evaluate,
-    write_html as write_checklist_html, write_json as write_checklist_json,
-    write_text as write_checklist_text,
+    CHECKLIST_DATA, ChecklistItem, ItemFinding, ItemResult, ItemStatus, NodeVerdict,
+    checklist_items, evaluate, evaluate_node, write_html as write_checklist_html,
+    write_json as write_checklist_json, write_text as write_checklist_text,
 };
 pub use csv::{CSV_HEADER, CsvReporter};
 pub use fingerprint::{FINGERPRINT_KEY, fingerprint};

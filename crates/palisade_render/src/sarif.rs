@@ -16,6 +16,16 @@ pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base URI id under which relative paths are reported.
 pub const SRCROOT: &str = "SRCROOT";
 const DOCS_BASE: &str = "https://github.com/palisade-dev/palisade/blob/main/docs/rules/";
+const REPOSITORY_BLOB: &str = "https://github.com/palisade-dev/palisade/blob/main/";
+
+/// A rule's page; rules documented on a shared page (node controls) name it in `file`.
+fn help_uri(meta: &RuleMeta) -> String {
+    if meta.file.starts_with("docs/") {
+        format!("{REPOSITORY_BLOB}{}", meta.file)
+    } else {
+        format!("{DOCS_BASE}{}.md", meta.code)
+    }
+}
 
 /// GitHub's `security-severity` scale: critical ≥ 9.0, high 7.0–8.9, medium 4.0–6.9, low < 4.
 pub fn security_severity(s: Severity) -> &'static str {
@@ -71,7 +81,7 @@ impl<W: Write> SarifReporter<W> {
             "shortDescription": { "text": meta.summary },
             "fullDescription": { "text": meta.summary },
             "help": { "text": docs, "markdown": docs },
-            "helpUri": format!("{DOCS_BASE}{}.md", meta.code),
+            "helpUri": help_uri(meta),
             "defaultConfiguration": { "level": level(meta.severity) },
             "properties": {
                 "security-severity": security_severity(meta.severity),

@@ -43,6 +43,12 @@ pub trait Rule: Send + Sync {
 
     /// Checks what can only be judged with every object known. Called once, at the end.
     fn check_estate(&self, _estate: &Estate, _out: &mut Vec<palisade_diagnostics::Finding>) {}
+
+    /// Whether the rule can find anything with these settings: a rule that needs a list the
+    /// user did not give runs, but checks nothing (the checklist then says "not checked").
+    fn is_configured(&self, _settings: &crate::Settings) -> bool {
+        true
+    }
 }
 
 /// Declares a rule: a unit struct, its metadata (with the doc comment as documentation) and

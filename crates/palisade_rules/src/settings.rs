@@ -37,6 +37,11 @@ pub struct Settings {
     /// `host/path/`: `registry.example.com`, `ghcr.io/acme/`. Empty: images from public
     /// registries are reported at `info` only.
     pub allowed_registries: Vec<String>,
+    /// Approved image patterns for every namespace (`registry.example.com/base/*`,
+    /// `docker.io/library/nginx:1.27*`). Empty, with no namespace list either: the check is off.
+    pub approved_images: Vec<String>,
+    /// Approved image patterns per namespace, in addition to `approved_images`.
+    pub approved_images_by_namespace: Vec<(String, Vec<String>)>,
 }
 
 /// Default resource values for the requests and limits fixes.
@@ -93,6 +98,8 @@ impl Default for Settings {
             internal_cidrs: Vec::new(),
             tenant_label: "tenant".to_owned(),
             allowed_registries: Vec::new(),
+            approved_images: Vec::new(),
+            approved_images_by_namespace: Vec::new(),
         }
     }
 }

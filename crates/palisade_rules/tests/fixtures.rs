@@ -54,6 +54,20 @@ fn settings_from_header(text: &str) -> Settings {
             "metadata_cidrs" => settings.metadata_cidrs = list(),
             "internal_cidrs" => settings.internal_cidrs = list(),
             "allowed_registries" => settings.allowed_registries = list(),
+            "approved_images" => settings.approved_images = list(),
+            // `ns:pattern pattern, ns2:pattern`
+            "approved_images_by_namespace" => {
+                settings.approved_images_by_namespace = list()
+                    .iter()
+                    .map(|entry| {
+                        let (ns, patterns) = entry.split_once(':').expect("ns:patterns");
+                        (
+                            ns.to_owned(),
+                            patterns.split_whitespace().map(str::to_owned).collect(),
+                        )
+                    })
+                    .collect();
+            }
             "tenant_label" => settings.tenant_label = value.trim().to_owned(),
             other => panic!("unknown fixture option `{other}`"),
         }

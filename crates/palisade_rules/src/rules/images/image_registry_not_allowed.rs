@@ -61,15 +61,6 @@ const PUBLIC: &[&str] = &[
     "registry.gitlab.com",
 ];
 
-/// `host/repository` as the runtime resolves it.
-fn full_name(r: &ImageRef<'_>) -> String {
-    match r.registry {
-        Some(host) => format!("{host}/{}", r.repository),
-        None if r.repository.contains('/') => format!("docker.io/{}", r.repository),
-        None => format!("docker.io/library/{}", r.repository),
-    }
-}
-
 /// Whether `name` (`host/repo`) is under `prefix` (a host, or a path ending in `/`, or a
 /// full repository).
 fn allowed_by(name: &str, prefix: &str) -> bool {
@@ -93,7 +84,7 @@ impl Rule for ImageRegistryNotAllowed {
                 continue;
             };
             let r = ImageRef::parse(image);
-            let name = full_name(&r);
+            let name = r.resolved_name();
             let host = name.split('/').next().unwrap_or("");
             let builder = if allow.is_empty() {
                 if !PUBLIC.contains(&host)
@@ -140,15 +131,15 @@ mod tests {
     #[test]
     fn names_and_prefixes() {
         assert_eq!(
-            full_name(&ImageRef::parse("nginx:1")),
+            ImageRef::parse("nginx:1").resolved_name(),
             "docker.io/library/nginx"
         );
         assert_eq!(
-            full_name(&ImageRef::parse("bitnami/redis")),
+            ImageRef::parse("bitnami/redis").resolved_name(),
             "docker.io/bitnami/redis"
         );
         assert_eq!(
-            full_name(&ImageRef::parse("ghcr.io/acme/api@sha256:ab")),
+            ImageRef::parse("ghcr.io/acme/api@sha256:ab").resolved_name(),
             "ghcr.io/acme/api"
         );
         assert!(allowed_by("ghcr.io/acme/api", "ghcr.io/acme/"));

@@ -7,6 +7,7 @@ pub mod egress_to_cloud_metadata;
 pub mod egress_to_internal_network;
 pub mod egress_to_internet;
 pub mod kube_system_ingress_open;
+pub mod mesh_membership;
 pub mod mesh_mtls_not_strict;
 pub mod missing_default_deny_network_policy;
 pub mod namespace_without_default_deny;
