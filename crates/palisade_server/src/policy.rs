@@ -1,7 +1,7 @@
 //! The decisions: the scan engine's findings on the object under review, judged against the
 //! threshold, the exceptions and the namespace's mode; and the fixes lowered to a JSON Patch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use palisade_config::{Config, Exceptions, Failure, Mode, ServeConfig};
@@ -236,7 +236,14 @@ impl Policy {
             return d;
         };
         match endpoint {
-            Endpoint::Validate => self.validate(object, mode),
+            Endpoint::Validate => {
+                let old = if req.operation == "UPDATE" {
+                    prepared_old(req)
+                } else {
+                    None
+                };
+                self.validate(object, old, mode)
+            }
             Endpoint::Mutate => self.mutate(object, mode),
         }
     }
@@ -277,18 +284,40 @@ impl Policy {
         Ok((findings, suppressed))
     }
 
-    fn validate(&self, object: Value, mode: Mode) -> Decision {
+    /// The (rule, field path) pairs of the findings the object had before an update.
+    fn existing(&self, old: Option<Value>) -> HashSet<(&'static str, String)> {
+        let Some(old) = old else {
+            return HashSet::new();
+        };
+        match self.check(&old.to_string()) {
+            Ok((findings, _)) => findings.iter().map(|f| (f.code, field_path(f))).collect(),
+            // An old object that cannot be read grants nothing.
+            Err(_) => HashSet::new(),
+        }
+    }
+
+    fn validate(&self, object: Value, old: Option<Value>, mode: Mode) -> Decision {
         let text = object.to_string();
         let (mut findings, suppressed) = match self.check(&text) {
             Ok(r) => r,
             Err(why) => return self.failed(why, mode),
         };
         findings.retain(|f| f.severity >= self.min_severity);
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
-        let blocking = findings
-            .iter()
-            .filter(|f| f.severity >= self.threshold)
-            .count();
+        // On an update, what the object already had does not block: only what the update
+        // introduces does, so labelling, scaling or adopting an existing object (controllers
+        // do it all the time) is not refused for findings it did not bring. Those findings
+        // are returned as warnings.
+        let existing = self.existing(old);
+        let blocks = |f: &Finding| {
+            f.severity >= self.threshold && !existing.contains(&(f.code, field_path(f)))
+        };
+        findings.sort_by(|a, b| {
+            blocks(b)
+                .cmp(&blocks(a))
+                .then(b.severity.cmp(&a.severity))
+                .then(a.code.cmp(b.code))
+        });
+        let blocking = findings.iter().filter(|f| blocks(f)).count();
         let resource = findings
             .first()
             .map(|f| f.resource.to_string())
@@ -299,12 +328,12 @@ impl Policy {
                     403,
                     deny_message(&resource, self.threshold, &findings[..blocking]),
                 );
-                r.warnings = warnings(&findings[blocking..]);
+                r.warnings = warnings(&findings[blocking..], &existing);
                 (r, Outcome::Denied)
             }
             Mode::Enforce | Mode::Warn => {
                 let mut r = Response::allow();
-                r.warnings = warnings(&findings);
+                r.warnings = warnings(&findings, &existing);
                 (r, Outcome::Allowed)
             }
             Mode::DryRun => (
@@ -451,7 +480,15 @@ fn skip_reason(endpoint: Endpoint, req: &Request) -> Option<String> {
 /// The object as the rules should see it: with the request's namespace when the object
 /// leaves it out (objects created with `kubectl create -n NS` usually do).
 fn prepared(req: &Request) -> Option<Value> {
-    let mut object = req.object.clone()?;
+    with_namespace(req.object.clone()?, req)
+}
+
+/// The old object of an update, prepared the same way.
+fn prepared_old(req: &Request) -> Option<Value> {
+    with_namespace(req.old_object.clone()?, req)
+}
+
+fn with_namespace(mut object: Value, req: &Request) -> Option<Value> {
     if let (Some(ns), Some(map)) = (&req.namespace, object.as_object_mut()) {
         let meta = map
             .entry("metadata")
@@ -521,8 +558,18 @@ fn deny_message(resource: &str, threshold: Severity, blocking: &[Finding]) -> St
 }
 
 /// Warnings for findings, each within [`WARNING_CHARS`], together within [`WARNINGS_BYTES`].
-fn warnings(findings: &[Finding]) -> Vec<String> {
-    fit_warnings(findings.iter().map(|f| format!("palisade {}", describe(f))))
+/// Findings the object had before an update say so.
+fn warnings(findings: &[Finding], existing: &HashSet<(&'static str, String)>) -> Vec<String> {
+    fit_warnings(findings.iter().map(|f| {
+        if existing.contains(&(f.code, field_path(f))) {
+            format!(
+                "palisade (already there before this update) {}",
+                describe(f)
+            )
+        } else {
+            format!("palisade {}", describe(f))
+        }
+    }))
 }
 
 fn fit_warnings(items: impl ExactSizeIterator<Item = String>) -> Vec<String> {
@@ -828,6 +875,54 @@ mod tests {
             &request("other", "CREATE", privileged()),
         );
         assert_eq!(d.outcome, Outcome::Denied);
+    }
+
+    #[test]
+    fn updates_are_denied_only_for_what_they_introduce() {
+        let p = Policy::new(None).unwrap();
+        // Labelling an object that was already privileged: allowed, with the finding as a
+        // warning that says it was there before.
+        let mut labelled = privileged();
+        labelled["metadata"]["labels"] = json!({"team": "a"});
+        let mut r = request("shop", "UPDATE", labelled);
+        r.old_object = Some(privileged());
+        let d = p.review(Endpoint::Validate, &r);
+        assert_eq!(d.outcome, Outcome::Allowed, "{:?}", d.response.status);
+        assert_eq!(d.blocking, 0);
+        assert!(
+            d.response
+                .warnings
+                .iter()
+                .any(|w| w
+                    .starts_with("palisade (already there before this update) WKL001 critical")),
+            "{:?}",
+            d.response.warnings
+        );
+        // An update that makes it privileged: denied.
+        let mut r = request("shop", "UPDATE", privileged());
+        r.old_object = Some(deployment(json!({})));
+        let d = p.review(Endpoint::Validate, &r);
+        assert_eq!(d.outcome, Outcome::Denied);
+        assert!(d.findings[..d.blocking].iter().any(|f| f.code == "WKL001"));
+        // A second privileged container is a new finding (another path): denied.
+        let mut two = privileged();
+        two["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "b", "image": "nginx:1.27", "securityContext": {"privileged": true}}));
+        let mut r = request("shop", "UPDATE", two);
+        r.old_object = Some(privileged());
+        let d = p.review(Endpoint::Validate, &r);
+        assert_eq!(d.outcome, Outcome::Denied);
+        let (_, message) = d.response.status.unwrap();
+        assert!(
+            message.contains("containers[1].securityContext.privileged"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("containers[0].securityContext.privileged"),
+            "{message}"
+        );
     }
 
     #[test]

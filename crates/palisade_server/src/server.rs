@@ -377,15 +377,14 @@ fn answer(s: &AppState, endpoint: Endpoint, body: &[u8]) -> HttpResponse {
         })
         .inc();
     if endpoint == Endpoint::Validate {
-        let threshold = s.policy.threshold();
-        for f in &decision.findings {
+        for (i, f) in decision.findings.iter().enumerate() {
             s.metrics
                 .findings
                 .get_or_create(&FindingLabels {
                     rule: f.code,
                     severity: f.severity.as_str(),
                     namespace: namespace.clone(),
-                    blocking: if f.severity >= threshold {
+                    blocking: if i < decision.blocking {
                         "true"
                     } else {
                         "false"
