@@ -297,9 +297,8 @@ async fn mutate_patches_only_what_is_missing() {
     );
 }
 
-/// Sends raw bytes over TLS (for a body cut short) and returns what came back.
-async fn raw(fx: &Fixture, request: &[u8]) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// A TLS connection to the server that trusts only the fixture's first CA.
+async fn connect(fx: &Fixture) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(fx.ca.cert_pem.as_bytes()).unwrap())
@@ -314,10 +313,16 @@ async fn raw(fx: &Fixture, request: &[u8]) -> String {
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let addr = fx.running.as_ref().unwrap().addr;
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls = connector
+    connector
         .connect("localhost".try_into().unwrap(), tcp)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Sends raw bytes over TLS (for a body cut short) and returns what came back.
+async fn raw(fx: &Fixture, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tls = connect(fx).await;
     tls.write_all(request).await.unwrap();
     tls.shutdown().await.ok();
     let mut out = Vec::new();
@@ -484,6 +489,33 @@ async fn metrics_count_requests_decisions_findings_and_latency() {
     fx.running.take().unwrap().shutdown().await.unwrap();
 }
 
+/// `GET /healthz` on an open HTTP/1.1 connection, reading exactly one response.
+async fn get_healthz(
+    tls: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !got.ends_with(b"\r\n\r\nok\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!("closed: {}", String::from_utf8_lossy(&got)));
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    if got.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&got).into_owned())
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_are_reloaded_when_the_files_change() {
     let mut fx = start(CONFIG, None).await;
@@ -493,6 +525,9 @@ async fn certificates_are_reloaded_when_the_files_change() {
         old.get(&health).send().await.unwrap().status().as_u16(),
         200
     );
+    // A keep-alive connection opened before the rotation.
+    let mut kept = connect(&fx).await;
+    assert!(get_healthz(&mut kept).await.is_ok());
 
     // A half-written pair: reported, the old certificate stays.
     std::fs::write(fx.cert(), "-----BEGIN CERTIFICATE-----\nnope\n").unwrap();
@@ -520,8 +555,13 @@ async fn certificates_are_reloaded_when_the_files_change() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // A client that trusts only the old CA no longer connects.
+    // A client that trusts only the old CA no longer connects...
     assert!(old.get(&health).send().await.is_err());
+    // ...but the connection opened before the rotation was not dropped.
+    assert!(
+        get_healthz(&mut kept).await.is_ok(),
+        "the open connection was dropped"
+    );
     let metrics = new
         .get(fx.url("/metrics"))
         .send()
