@@ -38,6 +38,9 @@ pub struct ServerOptions {
     pub reload_interval: Duration,
     /// How long a graceful shutdown waits for requests in progress.
     pub shutdown_grace: Duration,
+    /// A body that takes longer than this to arrive gets 408, so a slow client cannot hold
+    /// a worker (the API server gives a webhook at most 30 s, usually a few).
+    pub body_timeout: Duration,
 }
 
 impl ServerOptions {
@@ -49,6 +52,7 @@ impl ServerOptions {
             max_body_bytes: 8 * 1024 * 1024,
             reload_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -75,6 +79,7 @@ struct AppState {
     log: Arc<DecisionLog>,
     ready: AtomicBool,
     max_body: usize,
+    body_timeout: Duration,
 }
 
 /// A running server.
@@ -153,6 +158,7 @@ pub async fn start(
         log: log.clone(),
         ready: AtomicBool::new(true),
         max_body: options.max_body_bytes,
+        body_timeout: options.body_timeout,
     });
     let app = router(state.clone());
     let handle: Handle<SocketAddr> = Handle::new();
@@ -252,7 +258,17 @@ async fn read_body(s: &AppState, req: HttpRequest) -> Result<Bytes, (StatusCode,
         return Err(too_large());
     }
     let body: Body = req.into_body();
-    match axum::body::to_bytes(body, s.max_body).await {
+    let read = tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, s.max_body));
+    let Ok(read) = read.await else {
+        return Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {:.1} s",
+                s.body_timeout.as_secs_f64()
+            ),
+        ));
+    };
+    match read {
         Ok(b) => Ok(b),
         Err(e) => {
             let length_limit = std::error::Error::source(&e)

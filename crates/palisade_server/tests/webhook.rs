@@ -60,6 +60,7 @@ async fn start(config: &str, max_body: Option<usize>) -> Fixture {
     );
     options.reload_interval = Duration::from_millis(100);
     options.shutdown_grace = Duration::from_secs(2);
+    options.body_timeout = Duration::from_millis(800);
     if let Some(m) = max_body {
         options.max_body_bytes = m;
     }
@@ -359,12 +360,6 @@ async fn bad_requests_get_clean_answers_and_the_server_keeps_serving() {
             400,
             "recursion limit",
         ),
-        (
-            "oversized",
-            vec![b' '; 100 * 1024],
-            413,
-            "larger than the limit of 65536 bytes",
-        ),
     ];
     for (name, body, status, needle) in cases {
         let (got, text) = post(&c, &url, body).await;
@@ -406,6 +401,60 @@ async fn bad_requests_get_clean_answers_and_the_server_keeps_serving() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
         "{answer}"
     );
+    // A body over the limit with no declared length (chunked): 413 once the limit is passed.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tls = connect(&fx).await;
+        let chunk = vec![b' '; 70 * 1024];
+        let mut request = format!(
+            "POST /validate HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+            chunk.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&chunk);
+        request.extend_from_slice(b"\r\n");
+        tls.write_all(&request).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("(--max-body-bytes)") {
+            let n = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf))
+                .await
+                .expect("answered")
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let answer = String::from_utf8_lossy(&got);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(
+            answer.contains("larger than the limit of 65536 bytes"),
+            "{answer}"
+        );
+    }
+    // A body that stops arriving (the connection stays open): 408 after the body timeout.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tls = connect(&fx).await;
+        let head = "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-length: 5000\r\n\r\n{\"apiVersion\"";
+        tls.write_all(head.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains(" s\n") {
+            let n = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf))
+                .await
+                .expect("answered within the body timeout")
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let answer = String::from_utf8_lossy(&got);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("did not arrive within 0.8 s"), "{answer}");
+    }
     // A declared length over the limit is refused before the body is read.
     let head = "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-length: 99999999\r\n\r\n";
     let answer = raw(&fx, head.as_bytes()).await;
