@@ -49,6 +49,9 @@ pub struct ServeArgs {
     /// Largest request body accepted; larger ones get HTTP 413
     #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// A request body that takes longer than this to arrive gets HTTP 408, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub body_timeout: f64,
     /// How often the certificate files are checked for changes, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub tls_reload_interval: f64,
@@ -162,11 +165,15 @@ pub fn run(args: ServeArgs) -> Result<u8> {
     if !args.tls_reload_interval.is_finite() || args.tls_reload_interval <= 0.0 {
         bail!("--tls-reload-interval must be a positive number of seconds");
     }
+    if !args.body_timeout.is_finite() || args.body_timeout <= 0.0 {
+        bail!("--body-timeout must be a positive number of seconds");
+    }
     let policy = Policy::new(load_config(&args)?).map_err(|e| anyhow::anyhow!(e))?;
     let log = decision_log(&args.decision_log)?;
     let mut options = ServerOptions::new(args.listen, args.tls_cert.clone(), args.tls_key.clone());
     options.max_body_bytes = args.max_body_bytes;
     options.reload_interval = Duration::from_secs_f64(args.tls_reload_interval);
+    options.body_timeout = Duration::from_secs_f64(args.body_timeout);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         runtime.worker_threads(n.max(1));
