@@ -560,7 +560,7 @@ spec:
 }
 
 #[test]
-fn server_and_kubelet_versions() {
+fn versions_and_fail_open_webhooks_cluster_wide() {
     let cp = control_plane();
     // Nodes accept their status on create, as when a kubelet registers.
     cp.apply(
@@ -581,25 +581,47 @@ status:
     machineID: ""
     osImage: ""
     systemUUID: ""
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: cl-fail-open
+webhooks:
+  - name: pods.cl-fail-open.example.com
+    failurePolicy: Ignore
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    # Matches no object: the other tests' pods never reach it.
+    objectSelector:
+      matchLabels: {palisade-test: never}
+    clientConfig:
+      service: {name: nowhere, namespace: default}
+    rules:
+      - apiGroups: [""]
+        apiVersions: [v1]
+        operations: [CREATE]
+        resources: [pods]
 "#,
     );
     let (_, report, stderr) = audit(
         &cp.kubeconfig,
-        &["--select", "CMP020,CMP021", "--no-probes"],
+        &["--select", "CMP020,CMP021,CMP031", "--no-probes"],
     );
     assert_eq!(report["errors"], serde_json::json!([]), "{stderr}");
-    let got: Vec<String> = report["findings"]
+    let mut got: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| format!("{} {} {}", f["code"], f["severity"], f["message"]))
         .collect();
+    got.sort();
     // The control plane runs 1.37.2, the latest patch of a supported release: no CMP020.
     assert_eq!(
         got,
         vec![
             "\"CMP021\" \"high\" \"the kubelet of node `cl-old-node` runs Kubernetes 1.30.2: Kubernetes 1.30 reached its end of life on 2025-06-28 and gets no security fixes (supported on 2026-11-28: 1.35 to 1.37)\"",
             "\"CMP021\" \"medium\" \"the kubelet of node `cl-old-node`, 1.30.2, is 7 minor releases older than the API server (1.37.2); the skew policy allows 3\"",
+            "\"CMP031\" \"high\" \"validating webhook `pods.cl-fail-open.example.com` of `cl-fail-open` has `failurePolicy: Ignore` on `pods`: whenever it is down, slow or unreachable, requests are admitted unchecked\"",
         ],
         "{stderr}"
     );

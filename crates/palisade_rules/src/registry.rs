@@ -23,6 +23,7 @@ static RULES: &[&dyn Rule] = &[
     &rules::components::default_service_account_permissions::DefaultServiceAccountPermissions,
     &rules::components::anonymous_request_allowed::AnonymousRequestAllowed,
     &rules::components::api_server_accepts_old_tls::ApiServerAcceptsOldTls,
+    &rules::components::admission_webhook_fails_open::AdmissionWebhookFailsOpen,
     &rules::images::image_tag_missing::ImageTagMissing,
     &rules::images::image_tag_latest::ImageTagLatest,
     &rules::images::image_tag_mismatch::ImageTagMismatch,

@@ -3,6 +3,7 @@
 pub(crate) mod api_lifecycle;
 pub(crate) mod rbac;
 
+pub mod admission_webhook_fails_open;
 pub mod anonymous_request_allowed;
 pub mod api_server_accepts_old_tls;
 pub mod apiserver_anonymous_auth;
