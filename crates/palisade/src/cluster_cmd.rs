@@ -13,6 +13,9 @@ use crate::scan::Pipeline;
 /// The rules whose findings come from the probes: no probe runs when none is selected.
 const PROBE_RULES: &[&str] = &["CMP027", "CMP028", "CMP029", "CMP030"];
 
+/// Live objects checked together before their findings are written.
+const BATCH_OBJECTS: usize = 256;
+
 pub fn run(args: ClusterArgs) -> Result<u8> {
     let started = Instant::now();
     let mut pipeline = Pipeline::new(&args.report, RuleInput::Cluster, None)?;
@@ -47,15 +50,14 @@ pub fn run(args: ClusterArgs) -> Result<u8> {
         .map_err(anyhow::Error::msg)?;
     drop(runtime);
 
-    let engine = &pipeline.engine;
-    let reports: Vec<FileReport> = audit
-        .inventory
-        .objects
-        .par_iter()
-        .map(|o| check_live(engine, o))
-        .collect();
-    for report in reports {
-        pipeline.run.emit(report)?;
+    // Checked in parallel, a batch at a time, and reported in order: each batch's reports are
+    // merged into the estate and dropped before the next one is built.
+    for batch in audit.inventory.objects.chunks(BATCH_OBJECTS) {
+        let engine = &pipeline.engine;
+        let reports: Vec<FileReport> = batch.par_iter().map(|o| check_live(engine, o)).collect();
+        for report in reports {
+            pipeline.run.emit(report)?;
+        }
     }
     let mut findings: Vec<_> = audit
         .findings

@@ -448,7 +448,8 @@ fn live_object(
     }
     obj.insert("apiVersion".to_owned(), Value::String(kind.api_version()));
     obj.insert("kind".to_owned(), Value::String(kind.kind.to_owned()));
-    let text = serde_json::to_string(&item).ok()?;
+    // One field per line: findings keep their source line, which must not be the whole object.
+    let text = serde_json::to_string_pretty(&item).ok()?;
     Some(LiveObject {
         kind,
         namespace,

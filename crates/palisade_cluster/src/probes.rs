@@ -459,7 +459,8 @@ pub fn classify_handshake(success: bool, output: &str) -> Handshake {
     }
 }
 
-async fn old_tls(api: &Api, out: &mut ProbeResults) {
+/// The TLS 1.1/1.0 probe (CMP030) of the API server `api` connects to.
+pub async fn old_tls(api: &Api, out: &mut ProbeResults) {
     let uri = &api.config.cluster_url;
     if uri.scheme_str() != Some("https") || api.config.proxy_url.is_some() {
         out.log
