@@ -19,6 +19,7 @@ const BATCH_OBJECTS: usize = 256;
 pub fn run(args: ClusterArgs) -> Result<u8> {
     let started = Instant::now();
     let mut pipeline = Pipeline::new(&args.report, RuleInput::Cluster, None)?;
+    pipeline.estate_hook = Some(palisade_cluster::relocate_estate_finding);
     let quiet = args.report.quiet;
     let verbose = args.verbose && !quiet;
     let options = Options {

@@ -477,6 +477,9 @@ pub(crate) struct Pipeline<'a> {
     pub config: Option<Config>,
     metas: Vec<&'static RuleMeta>,
     exceptions: Option<Arc<Exceptions>>,
+    /// Applied to the estate-wide rules' findings before they are reported (`cluster`
+    /// replaces positions in its own JSON with the live object's kubectl command).
+    pub estate_hook: Option<fn(&mut Finding)>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -579,6 +582,7 @@ impl<'a> Pipeline<'a> {
             config,
             metas,
             exceptions,
+            estate_hook: None,
         })
     }
 
@@ -594,11 +598,15 @@ impl<'a> Pipeline<'a> {
             mut run,
             metas,
             exceptions,
+            estate_hook,
             ..
         } = self;
         let args = run.args;
         let estate = std::mem::take(&mut run.estate);
         let mut estate_findings = engine.finish(estate);
+        if let Some(hook) = estate_hook {
+            estate_findings.iter_mut().for_each(hook);
+        }
         run.emit_findings(None, &mut estate_findings, true)?;
         if let Some(ex) = &exceptions {
             let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();

@@ -243,7 +243,21 @@ fn live_objects_probes_and_access_reviews() {
         "{stderr}"
     );
 
-    // Live objects have no file and no line; the kubectl command shows them.
+    // Live objects have no file and no line, whether the finding comes from one object or
+    // from the estate-wide rules; the kubectl command shows them.
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(
+            (&f["file"], &f["line"]),
+            (&Value::Null, &Value::Null),
+            "{f}"
+        );
+        assert!(
+            f["kubectl"].as_str().unwrap().starts_with("kubectl "),
+            "{f}"
+        );
+    }
+    let net = findings(&report, "NET001");
+    assert_eq!(net[0]["kubectl"], "kubectl get namespace cl-open -o yaml");
     let privileged = findings(&report, "WKL001");
     assert_eq!(privileged.len(), 1);
     let f = privileged[0];

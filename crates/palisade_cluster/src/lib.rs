@@ -80,22 +80,50 @@ pub fn check_live(engine: &Engine, object: &LiveObject) -> FileReport {
     }
     let kubectl = object.kubectl();
     for f in &mut report.findings {
-        f.line = None;
-        f.column = None;
-        f.end_line = None;
-        f.end_column = None;
-        f.range = None;
-        f.source_line = None;
-        // Fixes are edits of a manifest; `palisade fix` works on the manifests in git.
-        f.fix = None;
-        f.kubectl = Some(kubectl.clone());
-        for r in &mut f.related {
-            r.line = None;
-            r.column = None;
-        }
+        relocate(f, kubectl.clone());
     }
     report.stats.files = 0;
     report
+}
+
+/// Turns a finding the engine made from palisade's JSON of a live object into one about the
+/// live object: no position, no fix; the kubectl command instead.
+fn relocate(f: &mut Finding, kubectl: String) {
+    f.file = None;
+    f.line = None;
+    f.column = None;
+    f.end_line = None;
+    f.end_column = None;
+    f.range = None;
+    f.source_line = None;
+    // Fixes are edits of a manifest; `palisade fix` works on the manifests in git.
+    f.fix = None;
+    f.kubectl = Some(kubectl);
+    for r in &mut f.related {
+        r.file = None;
+        r.line = None;
+        r.column = None;
+    }
+}
+
+/// The same for the estate-wide rules' findings (made at the end, from all live objects).
+pub fn relocate_estate_finding(f: &mut Finding) {
+    let r = &f.resource;
+    let kind = inventory::KINDS
+        .iter()
+        .find(|k| k.kind == r.kind && k.api_version() == r.api_version);
+    let name = r.name.as_deref().unwrap_or("");
+    let kubectl = match kind {
+        Some(k) => k.kubectl(r.namespace.as_deref(), name),
+        None => match &r.namespace {
+            Some(ns) => format!(
+                "kubectl get -n {ns} {} {name} -o yaml",
+                r.kind.to_ascii_lowercase()
+            ),
+            None => format!("kubectl get {} {name} -o yaml", r.kind.to_ascii_lowercase()),
+        },
+    };
+    relocate(f, kubectl);
 }
 
 /// How to audit.
