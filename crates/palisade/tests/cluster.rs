@@ -301,6 +301,37 @@ fn live_objects_probes_and_access_reviews() {
         "kubectl auth can-i --list -n cl-open --as=system:serviceaccount:cl-open:default"
     );
 
+    // In SARIF, a live object has a logical location and its kubectl command, no file.
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .args([
+            "cluster",
+            "--no-config",
+            "--no-probes",
+            "-q",
+            "--format",
+            "sarif",
+        ])
+        .arg("--kubeconfig")
+        .arg(&cp.kubeconfig)
+        .args(["-n", "cl-open", "--select", "WKL001"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{sarif}");
+    let location = &results[0]["locations"][0];
+    assert!(location.get("physicalLocation").is_none(), "{sarif}");
+    assert_eq!(
+        location["logicalLocations"][0]["fullyQualifiedName"],
+        "cl-open/Deployment/web"
+    );
+    assert_eq!(
+        results[0]["properties"]["kubectl"],
+        "kubectl get -n cl-open deployment.apps web -o yaml"
+    );
+
     // The report is valid against the published schema.
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(workspace().join("schemas/report.schema.json")).unwrap(),
