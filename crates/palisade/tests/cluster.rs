@@ -698,3 +698,74 @@ fn reader_and_cronjob_manifests_pass_scan() {
     }
     assert_eq!(s["suppressed"], 2, "{report}");
 }
+
+/// A CRD workload (Argo Rollouts' Rollout) is discovered when its CRD is served, and its pod
+/// template audited.
+#[test]
+fn crd_workloads_are_discovered_and_audited() {
+    let cp = control_plane();
+    cp.apply(
+        r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: rollouts.argoproj.io
+spec:
+  group: argoproj.io
+  names: {kind: Rollout, plural: rollouts, singular: rollout, listKind: RolloutList}
+  scope: Namespaced
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"#,
+    );
+    wait_for(
+        cp,
+        "the Rollout CRD to be served",
+        &["get", "--raw", "/apis/argoproj.io/v1alpha1"],
+    );
+    cp.apply(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: cl-crd
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: canary
+  namespace: cl-crd
+spec:
+  selector:
+    matchLabels: {app: canary}
+  template:
+    metadata:
+      labels: {app: canary}
+    spec:
+      containers:
+        - name: canary
+          image: nginx:1.27.3
+          securityContext:
+            privileged: true
+"#,
+    );
+    let (_, report, stderr) = audit(
+        &cp.kubeconfig,
+        &["-n", "cl-crd", "--select", "WKL001", "--no-probes"],
+    );
+    assert_eq!(report["errors"], serde_json::json!([]), "{stderr}");
+    let f = findings(&report, "WKL001");
+    assert_eq!(f.len(), 1, "{report}");
+    assert_eq!(f[0]["resource"]["kind"], "Rollout");
+    assert_eq!(f[0]["resource"]["apiVersion"], "argoproj.io/v1alpha1");
+    assert_eq!(
+        f[0]["kubectl"],
+        "kubectl get -n cl-crd rollout.argoproj.io canary -o yaml"
+    );
+}

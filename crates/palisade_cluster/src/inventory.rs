@@ -73,6 +73,21 @@ pub static KINDS: &[Kind] = &[
     workload("", "ReplicationController", "replicationcontrollers"),
     workload("batch", "CronJob", "cronjobs"),
     workload("batch", "Job", "jobs"),
+    // CRDs with a pod template the rules read (as in manifests).
+    Kind {
+        workload: true,
+        ..crd("argoproj.io", "v1alpha1", "Rollout", "rollouts", true)
+    },
+    Kind {
+        workload: true,
+        ..crd(
+            "apps.openshift.io",
+            "v1",
+            "DeploymentConfig",
+            "deploymentconfigs",
+            true,
+        )
+    },
     kind("", "v1", "Pod", "pods", true),
     kind("", "v1", "Service", "services", true),
     kind("networking.k8s.io", "v1", "Ingress", "ingresses", true),
@@ -634,7 +649,8 @@ pub async fn collect(
         }
         objects.extend(l.objects);
     }
-    // Pods, ReplicaSets and Jobs run by a listed workload are reported on that workload.
+    // Pods, ReplicaSets, ReplicationControllers and Jobs run by a listed workload are reported
+    // on that workload.
     let workloads: HashSet<&str> = objects
         .iter()
         .filter(|o| o.kind.workload)
@@ -643,10 +659,13 @@ pub async fn collect(
     let owned: Vec<bool> = objects
         .iter()
         .map(|o| {
-            matches!(o.kind.kind, "Pod" | "ReplicaSet" | "Job")
-                && o.controller
-                    .as_deref()
-                    .is_some_and(|c| workloads.contains(c))
+            matches!(
+                o.kind.kind,
+                "Pod" | "ReplicaSet" | "ReplicationController" | "Job"
+            ) && o
+                .controller
+                .as_deref()
+                .is_some_and(|c| workloads.contains(c))
         })
         .collect();
     let mut kept = Vec::with_capacity(objects.len());
@@ -707,6 +726,18 @@ mod tests {
         assert_eq!(
             n.kubectl(None, "shop"),
             "kubectl get namespace shop -o yaml"
+        );
+    }
+
+    #[test]
+    fn crd_workloads_are_optional_and_own_their_pods() {
+        for name in ["Rollout", "DeploymentConfig"] {
+            let k = k(name);
+            assert!(k.optional && k.workload && k.namespaced, "{name}");
+        }
+        assert_eq!(
+            k("Rollout").path(Some("a")),
+            "/apis/argoproj.io/v1alpha1/namespaces/a/rollouts"
         );
     }
 
