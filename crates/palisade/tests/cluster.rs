@@ -769,3 +769,92 @@ spec:
         "kubectl get -n cl-crd rollout.argoproj.io canary -o yaml"
     );
 }
+
+/// deploy/palisade-reader.yaml is enough: palisade, as that ServiceAccount, audits the whole
+/// cluster without a missing permission and runs its dry-run probe, while the policy shipped
+/// with it refuses a real pod create.
+#[test]
+fn the_shipped_reader_role_is_enough_and_only_dry_runs() {
+    let cp = control_plane();
+    let manifest =
+        std::fs::read_to_string(workspace().join("deploy/palisade-reader.yaml")).unwrap();
+    cp.apply(&manifest);
+    cp.apply(
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: cl-reader
+"#,
+    );
+    wait_for(
+        cp,
+        "the default ServiceAccount of cl-reader",
+        &[
+            "get",
+            "serviceaccount",
+            "default",
+            "-n",
+            "cl-reader",
+            "-o",
+            "name",
+        ],
+    );
+    let token = cp.kubectl(&["create", "token", "palisade-reader", "-n", "palisade"]);
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8(token.stdout).unwrap();
+    let kubeconfig = cp.dir.join("palisade-reader.kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster:\n    server: {}\n    certificate-authority: {}\nusers:\n- name: reader\n  user:\n    token: {}\ncontexts:\n- name: t\n  context: {{cluster: t, user: reader}}\ncurrent-context: t\n",
+            cp.url,
+            cp.dir.join("ca.crt").display(),
+            token.trim()
+        ),
+    )
+    .unwrap();
+    // Every kind, cluster-wide: nothing is refused.
+    let (_, report, stderr) = audit(&kubeconfig, &["--no-probes"]);
+    assert_eq!(report["errors"], serde_json::json!([]), "{stderr}");
+    assert!(
+        report["summary"]["objects"].as_u64().unwrap() > 50,
+        "{stderr}"
+    );
+    // The probes: the dry-run create and the access reviews are allowed.
+    let (_, report, stderr) = audit(&kubeconfig, &["-n", "cl-reader"]);
+    assert_eq!(report["errors"], serde_json::json!([]), "{stderr}");
+    assert_eq!(findings(&report, "CMP027").len(), 1, "{report}");
+    // A real create is refused by the ValidatingAdmissionPolicy (once it is in force).
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: not-a-dry-run, namespace: cl-reader}\nspec:\n  containers: [{name: c, image: busybox:1.37.0}]\n";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = cp.kubectl_as(&kubeconfig, &["create", "-f", "-"], Some(pod));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            assert!(
+                stderr.contains("palisade-reader may create pods only with server-side dry run"),
+                "{stderr}"
+            );
+            break;
+        }
+        // The policy was not yet in force: remove the pod and try again.
+        cp.kubectl(&[
+            "delete",
+            "pod",
+            "not-a-dry-run",
+            "-n",
+            "cl-reader",
+            "--wait=false",
+        ]);
+        assert!(
+            Instant::now() < deadline,
+            "the policy never refused the create"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
