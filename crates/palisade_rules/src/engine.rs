@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use palisade_diagnostics::{Finding, LineIndex};
 use palisade_k8s::{Object, PodSpec, objects_in};
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::checker::{Checker, FileContext};
 use crate::directives::{self, AnnotationDirective, CommentDirective};
-use crate::estate::Estate;
+use crate::estate::{Estate, Pool};
 use crate::meta::Rule;
 use crate::rules::misc::{
     ignore_without_reason::IgnoreWithoutReason, redundant_override::RedundantOverride,
@@ -114,6 +115,8 @@ pub struct Engine {
     enabled: HashSet<&'static str>,
     settings: Settings,
     filter: Option<Box<dyn FindingFilter>>,
+    /// Shared text of the postponed findings, emptied by [`Engine::finish`].
+    pool: Mutex<Pool>,
 }
 
 impl Engine {
@@ -124,6 +127,7 @@ impl Engine {
             enabled,
             settings,
             filter: None,
+            pool: Mutex::new(Pool::default()),
         }
     }
 
@@ -289,6 +293,7 @@ impl Engine {
             rule: &RedundantOverride::META,
             findings: Vec::new(),
             estate: Estate::default(),
+            subject: None,
         };
         for rule in &self.rules {
             cx.rule = rule.meta();
@@ -357,7 +362,15 @@ impl Engine {
         }
         out.findings.extend(findings);
         let mut estate = std::mem::take(&mut cx.estate);
-        out.estate.merge(std::mem::take(&mut estate));
+        if !estate.deferred.is_empty() {
+            // A poisoned lock only means another thread panicked while packing: the pool is
+            // still a valid cache.
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            for deferred in &mut estate.deferred {
+                deferred.pack(&mut pool);
+            }
+        }
+        out.estate.merge(estate);
     }
 
     /// Reports a comment directive that has no reason, or that suppressed nothing.
@@ -416,6 +429,7 @@ impl Engine {
 
     /// Runs what needs the whole estate: postponed decisions and estate-wide rules.
     pub fn finish(&self, mut estate: Estate) -> Vec<Finding> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut findings = estate.resolve();
         for rule in &self.rules {
             rule.check_estate(&estate, &mut findings);

@@ -1,16 +1,251 @@
 //! What the engine knows about the whole input once every object has been read: the facts
 //! that rules about one object need from others (ServiceAccounts, NetworkPolicies).
 
-use palisade_diagnostics::Finding;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use palisade_diagnostics::{
+    ContainerRef, Finding, Fix, ObjectRef, PssRef, RelatedLocation, Section, Severity, Suppression,
+    TextRange,
+};
 use palisade_k8s::Object;
 
 /// A decision postponed until the whole estate is known: findings prepared while reading the
 /// object (so they keep their locations and suppressions), and the function that picks which
 /// of them stand.
+///
+/// The candidates are [`Finding`]s while their object is checked (suppressions apply to
+/// them), then the engine packs them ([`Deferred::pack`]) so that what waits for the end of
+/// the input is small: text shared between candidates (messages, remediations, paths, file
+/// names, the object's identity) is held once.
 pub struct Deferred {
     pub candidates: Vec<Finding>,
+    /// Packed candidates, allocated to their exact number (they wait until the end).
+    packed: Box<[Packed]>,
     #[allow(clippy::type_complexity)]
     pub decide: Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>,
+}
+
+impl Deferred {
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn new(
+        candidates: Vec<Finding>,
+        decide: Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>,
+    ) -> Self {
+        Self {
+            candidates,
+            packed: Box::default(),
+            decide,
+        }
+    }
+
+    /// Moves the candidates into their packed form.
+    pub(crate) fn pack(&mut self, pool: &mut Pool) {
+        let candidates = std::mem::take(&mut self.candidates);
+        let packed = std::mem::take(&mut self.packed).into_vec().into_iter();
+        self.packed = packed
+            .chain(candidates.into_iter().map(|f| Packed::new(f, pool)))
+            .collect();
+    }
+
+    fn decide(self, estate: &Estate) -> Vec<Finding> {
+        let candidates = self
+            .packed
+            .into_vec()
+            .into_iter()
+            .map(Packed::unpack)
+            .chain(self.candidates)
+            .collect();
+        (self.decide)(estate, candidates)
+    }
+}
+
+/// Shared copies of the text and values that postponed findings repeat. It only saves
+/// memory: a value missing from it is simply stored again.
+#[derive(Default)]
+pub(crate) struct Pool {
+    strings: HashSet<Arc<str>>,
+    objects: HashSet<Arc<ObjectRef>>,
+    /// Fixes by title; only the last few of each title are compared.
+    fixes: HashMap<Arc<str>, Vec<Arc<Fix>>>,
+}
+
+impl Pool {
+    fn string(&mut self, s: String) -> Arc<str> {
+        if let Some(found) = self.strings.get(s.as_str()) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.strings.insert(shared.clone());
+        shared
+    }
+
+    fn object(&mut self, o: ObjectRef) -> Arc<ObjectRef> {
+        if let Some(found) = self.objects.get(&o) {
+            return found.clone();
+        }
+        let shared = Arc::new(o);
+        self.objects.insert(shared.clone());
+        shared
+    }
+
+    fn fix(&mut self, fix: Fix) -> Arc<Fix> {
+        const COMPARED: usize = 8;
+        let list = match self.fixes.get_mut(fix.title.as_str()) {
+            Some(list) => list,
+            None => self.fixes.entry(Arc::from(fix.title.as_str())).or_default(),
+        };
+        if let Some(found) = list.iter().rev().take(COMPARED).find(|f| ***f == fix) {
+            return found.clone();
+        }
+        let shared = Arc::new(fix);
+        list.push(shared.clone());
+        shared
+    }
+
+    /// Forgets every shared value (those in use stay alive where they are used).
+    pub(crate) fn clear(&mut self) {
+        *self = Pool::default();
+    }
+}
+
+/// A [`Finding`] waiting for its decision, with its text shared through a [`Pool`].
+struct Packed {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    section: Section,
+    message: Arc<str>,
+    remediation: Arc<str>,
+    resource: Arc<ObjectRef>,
+    container: Option<Box<ContainerRef>>,
+    file: Option<Arc<str>>,
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+    range: Option<TextRange>,
+    path: Arc<str>,
+    missing: Option<Arc<str>>,
+    kubeaudit_code: Option<Arc<str>>,
+    pss: Option<PssRef>,
+    suppressed: Option<Box<Suppression>>,
+    related: Box<[PackedRelated]>,
+    fix: Option<Arc<Fix>>,
+    source_line: Option<Arc<str>>,
+}
+
+struct PackedRelated {
+    message: Arc<str>,
+    resource: Arc<ObjectRef>,
+    path: Arc<str>,
+    file: Option<Arc<str>>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+impl Packed {
+    fn new(f: Finding, pool: &mut Pool) -> Self {
+        // Every field is named, so that a new field of `Finding` cannot be forgotten here.
+        let Finding {
+            code,
+            name,
+            severity,
+            section,
+            message,
+            remediation,
+            resource,
+            container,
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+            range,
+            path,
+            missing,
+            kubeaudit_code,
+            pss,
+            suppressed,
+            related,
+            fix,
+            source_line,
+        } = f;
+        Packed {
+            code,
+            name,
+            severity,
+            section,
+            message: pool.string(message),
+            remediation: pool.string(remediation),
+            resource: pool.object(resource),
+            container: container.map(Box::new),
+            file: file.map(|s| pool.string(s)),
+            line,
+            column,
+            end_line,
+            end_column,
+            range,
+            path: pool.string(path),
+            missing: missing.map(|s| pool.string(s)),
+            kubeaudit_code: kubeaudit_code.map(|s| pool.string(s)),
+            pss,
+            suppressed: suppressed.map(Box::new),
+            related: related
+                .into_iter()
+                .map(|r| PackedRelated {
+                    message: pool.string(r.message),
+                    resource: pool.object(r.resource),
+                    path: pool.string(r.path),
+                    file: r.file.map(|s| pool.string(s)),
+                    line: r.line,
+                    column: r.column,
+                })
+                .collect(),
+            fix: fix.map(|f| pool.fix(*f)),
+            source_line: source_line.map(|s| pool.string(s)),
+        }
+    }
+
+    fn unpack(self) -> Finding {
+        let text = |s: Arc<str>| String::from(&*s);
+        Finding {
+            code: self.code,
+            name: self.name,
+            severity: self.severity,
+            section: self.section,
+            message: text(self.message),
+            remediation: text(self.remediation),
+            resource: ObjectRef::clone(&self.resource),
+            container: self.container.map(|c| *c),
+            file: self.file.map(text),
+            line: self.line,
+            column: self.column,
+            end_line: self.end_line,
+            end_column: self.end_column,
+            range: self.range,
+            path: text(self.path),
+            missing: self.missing.map(text),
+            kubeaudit_code: self.kubeaudit_code.map(text),
+            pss: self.pss,
+            suppressed: self.suppressed.map(|s| *s),
+            related: self
+                .related
+                .into_vec()
+                .into_iter()
+                .map(|r| RelatedLocation {
+                    message: text(r.message),
+                    resource: ObjectRef::clone(&r.resource),
+                    path: text(r.path),
+                    file: r.file.map(text),
+                    line: r.line,
+                    column: r.column,
+                })
+                .collect(),
+            fix: self.fix.map(|f| Box::new(Fix::clone(&f))),
+            source_line: self.source_line.map(text),
+        }
+    }
 }
 
 /// A ServiceAccount of the input.
@@ -136,10 +371,7 @@ impl Estate {
     /// Runs the postponed decisions.
     pub fn resolve(&mut self) -> Vec<Finding> {
         let deferred = std::mem::take(&mut self.deferred);
-        deferred
-            .into_iter()
-            .flat_map(|d| (d.decide)(self, d.candidates))
-            .collect()
+        deferred.into_iter().flat_map(|d| d.decide(self)).collect()
     }
 }
 
@@ -203,4 +435,115 @@ pub fn collect_namespace(object: &Object<'_>, estate: &mut Estate) {
     estate.namespaces.push(NamespaceFact {
         name: object.name().map(str::to_owned),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_diagnostics::{ContainerKind, Op, PssLevel};
+
+    use super::*;
+
+    fn object(name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: Some(name.into()),
+        }
+    }
+
+    fn finding(name: &str, message: &str) -> Finding {
+        Finding {
+            code: "WKL027",
+            name: "service-account-token-automount",
+            severity: Severity::Medium,
+            section: Section::Workloads,
+            message: message.into(),
+            remediation: "set it".into(),
+            resource: object(name),
+            container: Some(ContainerRef {
+                name: "app".into(),
+                kind: ContainerKind::Container,
+            }),
+            file: Some("deploy/web.yaml".into()),
+            line: Some(3),
+            column: Some(5),
+            end_line: Some(3),
+            end_column: Some(12),
+            range: Some(TextRange::new(40, 47)),
+            path: "spec.template.spec".into(),
+            missing: Some("automountServiceAccountToken".into()),
+            kubeaudit_code: Some("AutomountServiceAccountTokenTrueAndDefaultSA".into()),
+            pss: Some(PssRef {
+                level: PssLevel::Baseline,
+                control: "HostProcess",
+            }),
+            suppressed: Some(Suppression {
+                by: "annotation".into(),
+                reason: Some("why".into()),
+            }),
+            related: vec![RelatedLocation {
+                message: "named here".into(),
+                resource: object(name),
+                path: "spec.template.spec.serviceAccountName".into(),
+                file: Some("deploy/web.yaml".into()),
+                line: Some(9),
+                column: Some(7),
+            }],
+            fix: Some(Box::new(Fix::unsafe_(
+                "set it",
+                "careful",
+                vec![Op::set(
+                    "spec.template.spec.automountServiceAccountToken",
+                    false,
+                )],
+            ))),
+            source_line: Some("  name: web".into()),
+        }
+    }
+
+    #[test]
+    fn packing_keeps_every_field_and_shares_repeated_values() {
+        let mut pool = Pool::default();
+        let originals = [
+            finding("web", "first"),
+            finding("web", "second"),
+            finding("api", "first"),
+        ];
+        let mut deferred = Deferred::new(
+            originals.to_vec(),
+            Box::new(|_: &Estate, candidates: Vec<Finding>| candidates),
+        );
+        deferred.pack(&mut pool);
+        assert!(deferred.candidates.is_empty());
+        assert_eq!(deferred.packed.len(), 3);
+        let (a, b, c) = (
+            &deferred.packed[0],
+            &deferred.packed[1],
+            &deferred.packed[2],
+        );
+        assert!(Arc::ptr_eq(&a.resource, &b.resource));
+        assert!(!Arc::ptr_eq(&a.resource, &c.resource));
+        assert!(Arc::ptr_eq(&a.message, &c.message));
+        assert!(Arc::ptr_eq(&a.remediation, &b.remediation));
+        assert!(Arc::ptr_eq(
+            a.fix.as_ref().unwrap(),
+            c.fix.as_ref().unwrap()
+        ));
+        let back = deferred.decide(&Estate::default());
+        let shown = |fs: &[Finding]| fs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
+        assert_eq!(shown(&back), shown(&originals));
+    }
+
+    #[test]
+    fn different_fixes_with_one_title_stay_apart() {
+        let mut pool = Pool::default();
+        let fix = |path: &str| Fix::safe("set it", vec![Op::set(path, false)]);
+        let a = pool.fix(fix("spec.a"));
+        let b = pool.fix(fix("spec.b"));
+        let again = pool.fix(fix("spec.a"));
+        assert_eq!(*a, fix("spec.a"));
+        assert_eq!(*b, fix("spec.b"));
+        assert!(Arc::ptr_eq(&a, &again));
+    }
 }
