@@ -587,8 +587,9 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     }
 
     let estate = std::mem::take(&mut run.estate);
-    let mut estate_findings = engine.finish(estate);
-    run.emit_findings(None, &mut estate_findings, true)?;
+    for mut part in engine.finish_in_parts(estate) {
+        run.emit_findings(None, &mut part, true)?;
+    }
     if let Some(ex) = &exceptions {
         let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
         run.summary.exceptions = exception_notices(ex, &ran, args.quiet);

@@ -168,9 +168,10 @@ impl<'c, 'd> Checker<'c, 'd> {
         candidates: Vec<Finding>,
         decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + 'static,
     ) {
-        self.estate
-            .deferred
-            .push(crate::estate::Deferred::new(candidates, Box::new(decide)));
+        self.estate.pending.push(crate::estate::Pending {
+            candidates,
+            decide: Box::new(decide),
+        });
     }
 
     /// A location in the current object, for findings about other objects to cite.

@@ -10,64 +10,70 @@ use palisade_diagnostics::{
 };
 use palisade_k8s::Object;
 
-/// A decision postponed until the whole estate is known: findings prepared while reading the
-/// object (so they keep their locations and suppressions), and the function that picks which
-/// of them stand.
-///
-/// The candidates are [`Finding`]s while their object is checked (suppressions apply to
-/// them), then the engine packs them ([`Deferred::pack`]) so that what waits for the end of
-/// the input is small: text shared between candidates (messages, remediations, paths, file
-/// names, the object's identity) is held once.
-pub struct Deferred {
+/// The function that picks which candidates of a postponed decision stand.
+pub type Decide = Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>;
+
+/// A decision postponed until the whole estate is known, while its object is being checked:
+/// findings prepared while reading the object (so they keep their locations, and the
+/// object's suppressions apply to them), and the function that picks which of them stand.
+pub struct Pending {
     pub candidates: Vec<Finding>,
-    /// Packed candidates, allocated to their exact number (they wait until the end).
+    pub decide: Decide,
+}
+
+impl Pending {
+    /// The decision as it waits for the end of the input: the candidates packed, so that
+    /// what they repeat (messages, remediations, paths, file names, the object's identity)
+    /// is held once, in an allocation of their exact number.
+    pub(crate) fn pack(self, pool: &mut Pool) -> Deferred {
+        Deferred {
+            packed: self
+                .candidates
+                .into_iter()
+                .map(|f| Packed::new(f, pool))
+                .collect(),
+            decide: self.decide,
+        }
+    }
+}
+
+/// A postponed decision waiting for the end of the input (see [`Pending`]).
+pub struct Deferred {
     packed: Box<[Packed]>,
-    #[allow(clippy::type_complexity)]
-    pub decide: Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>,
+    decide: Decide,
 }
 
 impl Deferred {
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn new(
-        candidates: Vec<Finding>,
-        decide: Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>,
-    ) -> Self {
-        Self {
-            candidates,
-            packed: Box::default(),
-            decide,
-        }
-    }
-
-    /// Moves the candidates into their packed form.
-    pub(crate) fn pack(&mut self, pool: &mut Pool) {
-        let candidates = std::mem::take(&mut self.candidates);
-        let packed = std::mem::take(&mut self.packed).into_vec().into_iter();
-        self.packed = packed
-            .chain(candidates.into_iter().map(|f| Packed::new(f, pool)))
-            .collect();
-    }
-
     fn decide(self, estate: &Estate) -> Vec<Finding> {
         let candidates = self
             .packed
             .into_vec()
             .into_iter()
             .map(Packed::unpack)
-            .chain(self.candidates)
             .collect();
         (self.decide)(estate, candidates)
     }
 }
 
-/// Shared copies of the text and values that postponed findings repeat. It only saves
-/// memory: a value missing from it is simply stored again.
+/// Shared copies of the values that postponed findings repeat. It only saves memory: a value
+/// missing from it is simply stored again.
 #[derive(Default)]
 pub(crate) struct Pool {
+    heads: HashSet<Arc<Head>>,
+    places: HashSet<Arc<Place>>,
     strings: HashSet<Arc<str>>,
     objects: HashSet<Arc<ObjectRef>>,
     /// Fixes by title; only the last few of each title are compared.
     fixes: HashMap<Arc<str>, Vec<Arc<Fix>>>,
+}
+
+fn shared<T: std::hash::Hash + Eq>(set: &mut HashSet<Arc<T>>, value: T) -> Arc<T> {
+    if let Some(found) = set.get(&value) {
+        return found.clone();
+    }
+    let value = Arc::new(value);
+    set.insert(value.clone());
+    value
 }
 
 impl Pool {
@@ -77,15 +83,6 @@ impl Pool {
         }
         let shared: Arc<str> = Arc::from(s);
         self.strings.insert(shared.clone());
-        shared
-    }
-
-    fn object(&mut self, o: ObjectRef) -> Arc<ObjectRef> {
-        if let Some(found) = self.objects.get(&o) {
-            return found.clone();
-        }
-        let shared = Arc::new(o);
-        self.objects.insert(shared.clone());
         shared
     }
 
@@ -109,16 +106,26 @@ impl Pool {
     }
 }
 
-/// A [`Finding`] waiting for its decision, with its text shared through a [`Pool`].
-struct Packed {
+/// What a rule says in a finding: the same for many findings (the message of a postponed
+/// finding is often written when it is decided).
+#[derive(PartialEq, Eq, Hash)]
+struct Head {
     code: &'static str,
     name: &'static str,
     severity: Severity,
     section: Section,
-    message: Arc<str>,
-    remediation: Arc<str>,
+    message: String,
+    remediation: String,
+    missing: Option<String>,
+    kubeaudit_code: Option<String>,
+    pss: Option<PssRef>,
+}
+
+/// Where a finding is: the same for the findings of several rules about one field. The
+/// object and the file are shared with the other places in them.
+#[derive(PartialEq, Eq, Hash)]
+struct Place {
     resource: Arc<ObjectRef>,
-    container: Option<Box<ContainerRef>>,
     file: Option<Arc<str>>,
     line: Option<u32>,
     column: Option<u32>,
@@ -126,13 +133,18 @@ struct Packed {
     end_column: Option<u32>,
     range: Option<TextRange>,
     path: Arc<str>,
-    missing: Option<Arc<str>>,
-    kubeaudit_code: Option<Arc<str>>,
-    pss: Option<PssRef>,
+    source_line: Option<Box<str>>,
+}
+
+/// A [`Finding`] waiting for its decision (or, decided, for its turn to be reported), its
+/// repeated parts shared through a [`Pool`].
+pub(crate) struct Packed {
+    head: Arc<Head>,
+    place: Arc<Place>,
+    container: Option<Box<ContainerRef>>,
     suppressed: Option<Box<Suppression>>,
     related: Box<[PackedRelated]>,
     fix: Option<Arc<Fix>>,
-    source_line: Option<Arc<str>>,
 }
 
 struct PackedRelated {
@@ -145,7 +157,18 @@ struct PackedRelated {
 }
 
 impl Packed {
-    fn new(f: Finding, pool: &mut Pool) -> Self {
+    /// The order findings are reported in: file, line, column, rule.
+    pub(crate) fn order(&self) -> (Option<&str>, Option<u32>, Option<u32>, &'static str) {
+        let place = &*self.place;
+        (
+            place.file.as_deref(),
+            place.line,
+            place.column,
+            self.head.code,
+        )
+    }
+
+    pub(crate) fn new(f: Finding, pool: &mut Pool) -> Self {
         // Every field is named, so that a new field of `Finding` cannot be forgotten here.
         let Finding {
             code,
@@ -171,15 +194,19 @@ impl Packed {
             fix,
             source_line,
         } = f;
-        Packed {
+        let head = Head {
             code,
             name,
             severity,
             section,
-            message: pool.string(message),
-            remediation: pool.string(remediation),
-            resource: pool.object(resource),
-            container: container.map(Box::new),
+            message,
+            remediation,
+            missing,
+            kubeaudit_code,
+            pss,
+        };
+        let place = Place {
+            resource: shared(&mut pool.objects, resource),
             file: file.map(|s| pool.string(s)),
             line,
             column,
@@ -187,15 +214,18 @@ impl Packed {
             end_column,
             range,
             path: pool.string(path),
-            missing: missing.map(|s| pool.string(s)),
-            kubeaudit_code: kubeaudit_code.map(|s| pool.string(s)),
-            pss,
+            source_line: source_line.map(String::into_boxed_str),
+        };
+        Packed {
+            head: shared(&mut pool.heads, head),
+            place: shared(&mut pool.places, place),
+            container: container.map(Box::new),
             suppressed: suppressed.map(Box::new),
             related: related
                 .into_iter()
                 .map(|r| PackedRelated {
                     message: pool.string(r.message),
-                    resource: pool.object(r.resource),
+                    resource: shared(&mut pool.objects, r.resource),
                     path: pool.string(r.path),
                     file: r.file.map(|s| pool.string(s)),
                     line: r.line,
@@ -203,31 +233,31 @@ impl Packed {
                 })
                 .collect(),
             fix: fix.map(|f| pool.fix(*f)),
-            source_line: source_line.map(|s| pool.string(s)),
         }
     }
 
-    fn unpack(self) -> Finding {
+    pub(crate) fn unpack(self) -> Finding {
         let text = |s: Arc<str>| String::from(&*s);
+        let (head, place) = (&*self.head, &*self.place);
         Finding {
-            code: self.code,
-            name: self.name,
-            severity: self.severity,
-            section: self.section,
-            message: text(self.message),
-            remediation: text(self.remediation),
-            resource: ObjectRef::clone(&self.resource),
+            code: head.code,
+            name: head.name,
+            severity: head.severity,
+            section: head.section,
+            message: head.message.clone(),
+            remediation: head.remediation.clone(),
+            resource: ObjectRef::clone(&place.resource),
             container: self.container.map(|c| *c),
-            file: self.file.map(text),
-            line: self.line,
-            column: self.column,
-            end_line: self.end_line,
-            end_column: self.end_column,
-            range: self.range,
-            path: text(self.path),
-            missing: self.missing.map(text),
-            kubeaudit_code: self.kubeaudit_code.map(text),
-            pss: self.pss,
+            file: place.file.as_deref().map(str::to_owned),
+            line: place.line,
+            column: place.column,
+            end_line: place.end_line,
+            end_column: place.end_column,
+            range: place.range,
+            path: String::from(&*place.path),
+            missing: head.missing.clone(),
+            kubeaudit_code: head.kubeaudit_code.clone(),
+            pss: head.pss,
             suppressed: self.suppressed.map(|s| *s),
             related: self
                 .related
@@ -243,7 +273,7 @@ impl Packed {
                 })
                 .collect(),
             fix: self.fix.map(|f| Box::new(Fix::clone(&f))),
-            source_line: self.source_line.map(text),
+            source_line: place.source_line.as_deref().map(str::to_owned),
         }
     }
 }
@@ -320,6 +350,8 @@ pub struct Estate {
     /// Every object estate-wide rules reason about (see [`crate::inventory`]).
     pub inventory: crate::inventory::Inventory,
     pub(crate) deferred: Vec<Deferred>,
+    /// The current object's postponed decisions, until the engine packs them.
+    pub(crate) pending: Vec<Pending>,
 }
 
 impl Estate {
@@ -329,6 +361,7 @@ impl Estate {
         self.namespaces.extend(other.namespaces);
         self.inventory.merge(other.inventory);
         self.deferred.extend(other.deferred);
+        self.pending.extend(other.pending);
     }
 
     /// Whether pods using `service_account` in `namespace` get a token by default: false only
@@ -370,8 +403,25 @@ impl Estate {
 
     /// Runs the postponed decisions.
     pub fn resolve(&mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.resolve_each(|f| out.push(f));
+        out
+    }
+
+    /// Runs the postponed decisions, handing each finding that stands to `found` (while the
+    /// remaining candidates still wait packed).
+    pub(crate) fn resolve_each(&mut self, mut found: impl FnMut(Finding)) {
         let deferred = std::mem::take(&mut self.deferred);
-        deferred.into_iter().flat_map(|d| d.decide(self)).collect()
+        for d in deferred {
+            d.decide(self).into_iter().for_each(&mut found);
+        }
+        // Decisions the engine did not pack (an estate put together by hand).
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            (p.decide)(self, p.candidates)
+                .into_iter()
+                .for_each(&mut found);
+        }
     }
 }
 
@@ -510,22 +560,22 @@ mod tests {
             finding("web", "second"),
             finding("api", "first"),
         ];
-        let mut deferred = Deferred::new(
-            originals.to_vec(),
-            Box::new(|_: &Estate, candidates: Vec<Finding>| candidates),
-        );
-        deferred.pack(&mut pool);
-        assert!(deferred.candidates.is_empty());
+        let pending = Pending {
+            candidates: originals.to_vec(),
+            decide: Box::new(|_: &Estate, candidates: Vec<Finding>| candidates),
+        };
+        let deferred = pending.pack(&mut pool);
         assert_eq!(deferred.packed.len(), 3);
         let (a, b, c) = (
             &deferred.packed[0],
             &deferred.packed[1],
             &deferred.packed[2],
         );
-        assert!(Arc::ptr_eq(&a.resource, &b.resource));
-        assert!(!Arc::ptr_eq(&a.resource, &c.resource));
-        assert!(Arc::ptr_eq(&a.message, &c.message));
-        assert!(Arc::ptr_eq(&a.remediation, &b.remediation));
+        assert!(Arc::ptr_eq(&a.place, &b.place));
+        assert!(!Arc::ptr_eq(&a.place, &c.place));
+        assert!(Arc::ptr_eq(&a.head, &c.head));
+        assert!(!Arc::ptr_eq(&a.head, &b.head));
+        assert!(Arc::ptr_eq(&a.related[0].path, &c.related[0].path));
         assert!(Arc::ptr_eq(
             a.fix.as_ref().unwrap(),
             c.fix.as_ref().unwrap()
