@@ -603,11 +603,13 @@ impl<'a> Pipeline<'a> {
         } = self;
         let args = run.args;
         let estate = std::mem::take(&mut run.estate);
-        let mut estate_findings = engine.finish(estate);
-        if let Some(hook) = estate_hook {
-            estate_findings.iter_mut().for_each(hook);
+        // Handed over in parts: the estate's findings are never all expanded at once.
+        for mut part in engine.finish_in_parts(estate) {
+            if let Some(hook) = estate_hook {
+                part.iter_mut().for_each(hook);
+            }
+            run.emit_findings(None, &mut part, true)?;
         }
-        run.emit_findings(None, &mut estate_findings, true)?;
         if let Some(ex) = &exceptions {
             let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
             run.summary.exceptions = exception_notices(ex, &ran, args.quiet);

@@ -98,6 +98,9 @@ pub struct Checker<'c, 'd> {
     /// The labels that look like kubeaudit overrides, read once per object: most objects
     /// have none, and the checks ask for them on every container.
     pub(crate) override_candidates: Vec<Entry<'d>>,
+    /// The workload as postponed decisions see it, read once per object
+    /// (see [`crate::inventory::subject`]).
+    pub(crate) subject: Option<std::sync::Arc<crate::inventory::Subject>>,
 }
 
 /// The labels of an object that may carry kubeaudit overrides.
@@ -166,7 +169,7 @@ impl<'c, 'd> Checker<'c, 'd> {
         candidates: Vec<Finding>,
         decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + 'static,
     ) {
-        self.estate.deferred.push(crate::estate::Deferred {
+        self.estate.pending.push(crate::estate::Pending {
             candidates,
             decide: Box::new(decide),
         });

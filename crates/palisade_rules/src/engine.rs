@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use palisade_diagnostics::{Finding, LineIndex};
 use palisade_k8s::{Object, PodSpec, objects_in};
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::checker::{Checker, FileContext};
 use crate::directives::{self, AnnotationDirective, CommentDirective};
-use crate::estate::Estate;
+use crate::estate::{Estate, Packed, Pool};
 use crate::meta::Rule;
 use crate::rules::misc::{
     ignore_without_reason::IgnoreWithoutReason, redundant_override::RedundantOverride,
@@ -102,6 +103,9 @@ impl FileReport {
 const PARALLEL_DOCUMENTS: usize = 16;
 const PARALLEL_BYTES: usize = 256 * 1024;
 
+/// The largest part [`Engine::finish_in_parts`] hands out.
+pub const FINISH_PART: usize = 4096;
+
 /// Applies suppressions that live outside the manifests (the config file's exceptions) to
 /// the findings of one object, with the object at hand (for its labels).
 pub trait FindingFilter: Send + Sync {
@@ -114,6 +118,8 @@ pub struct Engine {
     enabled: HashSet<&'static str>,
     settings: Settings,
     filter: Option<Box<dyn FindingFilter>>,
+    /// Shared text of the postponed findings, emptied by [`Engine::finish`].
+    pool: Mutex<Pool>,
 }
 
 impl Engine {
@@ -124,6 +130,7 @@ impl Engine {
             enabled,
             settings,
             filter: None,
+            pool: Mutex::new(Pool::default()),
         }
     }
 
@@ -289,6 +296,7 @@ impl Engine {
             rule: &RedundantOverride::META,
             findings: Vec::new(),
             estate: Estate::default(),
+            subject: None,
         };
         for rule in &self.rules {
             cx.rule = rule.meta();
@@ -307,8 +315,8 @@ impl Engine {
         for f in &mut findings {
             directives::apply(f, &mut annotations, comments);
         }
-        for deferred in &mut cx.estate.deferred {
-            for f in &mut deferred.candidates {
+        for pending in &mut cx.estate.pending {
+            for f in &mut pending.candidates {
                 directives::apply(f, &mut annotations, comments);
             }
         }
@@ -351,13 +359,22 @@ impl Engine {
         findings.retain(|f| self.enabled.contains(f.code));
         if let Some(filter) = &self.filter {
             filter.apply(object, &mut findings);
-            for deferred in &mut cx.estate.deferred {
-                filter.apply(object, &mut deferred.candidates);
+            for pending in &mut cx.estate.pending {
+                filter.apply(object, &mut pending.candidates);
             }
         }
         out.findings.extend(findings);
         let mut estate = std::mem::take(&mut cx.estate);
-        out.estate.merge(std::mem::take(&mut estate));
+        if !estate.pending.is_empty() {
+            // A poisoned lock only means another thread panicked while packing: the pool is
+            // still a valid cache.
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let pending = std::mem::take(&mut estate.pending);
+            estate
+                .deferred
+                .extend(pending.into_iter().map(|p| p.pack(&mut pool)));
+        }
+        out.estate.merge(estate);
     }
 
     /// Reports a comment directive that has no reason, or that suppressed nothing.
@@ -416,16 +433,41 @@ impl Engine {
     }
 
     /// Runs what needs the whole estate: postponed decisions and estate-wide rules.
-    pub fn finish(&self, mut estate: Estate) -> Vec<Finding> {
-        let mut findings = estate.resolve();
+    pub fn finish(&self, estate: Estate) -> Vec<Finding> {
+        self.finish_in_parts(estate).flatten().collect()
+    }
+
+    /// [`Engine::finish`], with the findings handed out in parts of at most
+    /// [`FINISH_PART`], in the same order: the findings wait packed, so a large input
+    /// never holds all of them in full at once.
+    pub fn finish_in_parts(&self, mut estate: Estate) -> impl Iterator<Item = Vec<Finding>> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let mut pool = Pool::default();
+        let mut packed: Vec<Packed> = Vec::new();
+        let mut keep = |f: Finding| {
+            if self.enabled.contains(f.code) {
+                packed.push(Packed::new(f, &mut pool));
+            }
+        };
+        estate.resolve_each(&mut keep);
         for rule in &self.rules {
-            rule.check_estate(&estate, &mut findings);
+            let mut found = Vec::new();
+            rule.check_estate(&estate, &mut found);
+            found.into_iter().for_each(&mut keep);
         }
-        findings.retain(|f| self.enabled.contains(f.code));
-        findings.sort_by(|a, b| {
-            (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
-        });
-        findings
+        drop(estate);
+        drop(pool);
+        // Stable, as the order of findings at one place is the order they were found in.
+        packed.sort_by(|a, b| a.order().cmp(&b.order()));
+        let mut packed = packed.into_iter();
+        std::iter::from_fn(move || {
+            let part: Vec<Finding> = packed
+                .by_ref()
+                .take(FINISH_PART)
+                .map(Packed::unpack)
+                .collect();
+            (!part.is_empty()).then_some(part)
+        })
     }
 }
 

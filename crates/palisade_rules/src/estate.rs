@@ -1,16 +1,285 @@
 //! What the engine knows about the whole input once every object has been read: the facts
 //! that rules about one object need from others (ServiceAccounts, NetworkPolicies).
 
-use palisade_diagnostics::Finding;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use palisade_diagnostics::{
+    ContainerRef, Finding, Fix, ObjectRef, PssRef, RelatedLocation, Section, Severity, Suppression,
+    TextRange,
+};
 use palisade_k8s::Object;
 
-/// A decision postponed until the whole estate is known: findings prepared while reading the
-/// object (so they keep their locations and suppressions), and the function that picks which
-/// of them stand.
-pub struct Deferred {
+/// The function that picks which candidates of a postponed decision stand.
+pub type Decide = Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>;
+
+/// A decision postponed until the whole estate is known, while its object is being checked:
+/// findings prepared while reading the object (so they keep their locations, and the
+/// object's suppressions apply to them), and the function that picks which of them stand.
+pub struct Pending {
     pub candidates: Vec<Finding>,
-    #[allow(clippy::type_complexity)]
-    pub decide: Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>,
+    pub decide: Decide,
+}
+
+impl Pending {
+    /// The decision as it waits for the end of the input: the candidates packed, so that
+    /// what they repeat (messages, remediations, paths, file names, the object's identity)
+    /// is held once, in an allocation of their exact number.
+    pub(crate) fn pack(self, pool: &mut Pool) -> Deferred {
+        Deferred {
+            packed: self
+                .candidates
+                .into_iter()
+                .map(|f| Packed::new(f, pool))
+                .collect(),
+            decide: self.decide,
+        }
+    }
+}
+
+/// A postponed decision waiting for the end of the input (see [`Pending`]).
+pub struct Deferred {
+    packed: Box<[Packed]>,
+    decide: Decide,
+}
+
+impl Deferred {
+    fn decide(self, estate: &Estate) -> Vec<Finding> {
+        let candidates = self
+            .packed
+            .into_vec()
+            .into_iter()
+            .map(Packed::unpack)
+            .collect();
+        (self.decide)(estate, candidates)
+    }
+}
+
+/// Shared copies of the values that postponed findings repeat. It only saves memory: a value
+/// missing from it is simply stored again.
+#[derive(Default)]
+pub(crate) struct Pool {
+    heads: HashSet<Arc<Head>>,
+    places: HashSet<Arc<Place>>,
+    strings: HashSet<Arc<str>>,
+    objects: HashSet<Arc<ObjectRef>>,
+    /// Fixes by title; only the last few of each title are compared.
+    fixes: HashMap<Arc<str>, Vec<Arc<Fix>>>,
+}
+
+fn shared<T: std::hash::Hash + Eq>(set: &mut HashSet<Arc<T>>, value: T) -> Arc<T> {
+    if let Some(found) = set.get(&value) {
+        return found.clone();
+    }
+    let value = Arc::new(value);
+    set.insert(value.clone());
+    value
+}
+
+impl Pool {
+    fn string(&mut self, s: String) -> Arc<str> {
+        if let Some(found) = self.strings.get(s.as_str()) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.strings.insert(shared.clone());
+        shared
+    }
+
+    fn fix(&mut self, fix: Fix) -> Arc<Fix> {
+        const COMPARED: usize = 8;
+        let list = match self.fixes.get_mut(fix.title.as_str()) {
+            Some(list) => list,
+            None => self.fixes.entry(Arc::from(fix.title.as_str())).or_default(),
+        };
+        if let Some(found) = list.iter().rev().take(COMPARED).find(|f| ***f == fix) {
+            return found.clone();
+        }
+        let shared = Arc::new(fix);
+        list.push(shared.clone());
+        shared
+    }
+
+    /// Forgets every shared value (those in use stay alive where they are used).
+    pub(crate) fn clear(&mut self) {
+        *self = Pool::default();
+    }
+}
+
+/// What a rule says in a finding: the same for many findings (the message of a postponed
+/// finding is often written when it is decided).
+#[derive(PartialEq, Eq, Hash)]
+struct Head {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    section: Section,
+    message: String,
+    remediation: String,
+    missing: Option<String>,
+    kubeaudit_code: Option<String>,
+    pss: Option<PssRef>,
+}
+
+/// Where a finding is: the same for the findings of several rules about one field. The
+/// object and the file are shared with the other places in them.
+#[derive(PartialEq, Eq, Hash)]
+struct Place {
+    resource: Arc<ObjectRef>,
+    file: Option<Arc<str>>,
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+    range: Option<TextRange>,
+    path: Arc<str>,
+    source_line: Option<Box<str>>,
+    kubectl: Option<Arc<str>>,
+}
+
+/// A [`Finding`] waiting for its decision (or, decided, for its turn to be reported), its
+/// repeated parts shared through a [`Pool`].
+pub(crate) struct Packed {
+    head: Arc<Head>,
+    place: Arc<Place>,
+    container: Option<Box<ContainerRef>>,
+    suppressed: Option<Box<Suppression>>,
+    related: Box<[PackedRelated]>,
+    fix: Option<Arc<Fix>>,
+}
+
+struct PackedRelated {
+    message: Arc<str>,
+    resource: Arc<ObjectRef>,
+    path: Arc<str>,
+    file: Option<Arc<str>>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+impl Packed {
+    /// The order findings are reported in: file, line, column, rule.
+    pub(crate) fn order(&self) -> (Option<&str>, Option<u32>, Option<u32>, &'static str) {
+        let place = &*self.place;
+        (
+            place.file.as_deref(),
+            place.line,
+            place.column,
+            self.head.code,
+        )
+    }
+
+    pub(crate) fn new(f: Finding, pool: &mut Pool) -> Self {
+        // Every field is named, so that a new field of `Finding` cannot be forgotten here.
+        let Finding {
+            code,
+            name,
+            severity,
+            section,
+            message,
+            remediation,
+            resource,
+            container,
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+            range,
+            path,
+            missing,
+            kubeaudit_code,
+            pss,
+            suppressed,
+            related,
+            fix,
+            source_line,
+            kubectl,
+        } = f;
+        let head = Head {
+            code,
+            name,
+            severity,
+            section,
+            message,
+            remediation,
+            missing,
+            kubeaudit_code,
+            pss,
+        };
+        let place = Place {
+            resource: shared(&mut pool.objects, resource),
+            file: file.map(|s| pool.string(s)),
+            line,
+            column,
+            end_line,
+            end_column,
+            range,
+            path: pool.string(path),
+            source_line: source_line.map(String::into_boxed_str),
+            kubectl: kubectl.map(|s| pool.string(s)),
+        };
+        Packed {
+            head: shared(&mut pool.heads, head),
+            place: shared(&mut pool.places, place),
+            container: container.map(Box::new),
+            suppressed: suppressed.map(Box::new),
+            related: related
+                .into_iter()
+                .map(|r| PackedRelated {
+                    message: pool.string(r.message),
+                    resource: shared(&mut pool.objects, r.resource),
+                    path: pool.string(r.path),
+                    file: r.file.map(|s| pool.string(s)),
+                    line: r.line,
+                    column: r.column,
+                })
+                .collect(),
+            fix: fix.map(|f| pool.fix(*f)),
+        }
+    }
+
+    pub(crate) fn unpack(self) -> Finding {
+        let text = |s: Arc<str>| String::from(&*s);
+        let (head, place) = (&*self.head, &*self.place);
+        Finding {
+            code: head.code,
+            name: head.name,
+            severity: head.severity,
+            section: head.section,
+            message: head.message.clone(),
+            remediation: head.remediation.clone(),
+            resource: ObjectRef::clone(&place.resource),
+            container: self.container.map(|c| *c),
+            file: place.file.as_deref().map(str::to_owned),
+            line: place.line,
+            column: place.column,
+            end_line: place.end_line,
+            end_column: place.end_column,
+            range: place.range,
+            path: String::from(&*place.path),
+            missing: head.missing.clone(),
+            kubeaudit_code: head.kubeaudit_code.clone(),
+            pss: head.pss,
+            suppressed: self.suppressed.map(|s| *s),
+            related: self
+                .related
+                .into_vec()
+                .into_iter()
+                .map(|r| RelatedLocation {
+                    message: text(r.message),
+                    resource: ObjectRef::clone(&r.resource),
+                    path: text(r.path),
+                    file: r.file.map(text),
+                    line: r.line,
+                    column: r.column,
+                })
+                .collect(),
+            fix: self.fix.map(|f| Box::new(Fix::clone(&f))),
+            kubectl: place.kubectl.as_deref().map(str::to_owned),
+            source_line: place.source_line.as_deref().map(str::to_owned),
+        }
+    }
 }
 
 /// A ServiceAccount of the input.
@@ -85,6 +354,8 @@ pub struct Estate {
     /// Every object estate-wide rules reason about (see [`crate::inventory`]).
     pub inventory: crate::inventory::Inventory,
     pub(crate) deferred: Vec<Deferred>,
+    /// The current object's postponed decisions, until the engine packs them.
+    pub(crate) pending: Vec<Pending>,
 }
 
 impl Estate {
@@ -94,6 +365,7 @@ impl Estate {
         self.namespaces.extend(other.namespaces);
         self.inventory.merge(other.inventory);
         self.deferred.extend(other.deferred);
+        self.pending.extend(other.pending);
     }
 
     /// Whether pods using `service_account` in `namespace` get a token by default: false only
@@ -135,11 +407,25 @@ impl Estate {
 
     /// Runs the postponed decisions.
     pub fn resolve(&mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.resolve_each(|f| out.push(f));
+        out
+    }
+
+    /// Runs the postponed decisions, handing each finding that stands to `found` (while the
+    /// remaining candidates still wait packed).
+    pub(crate) fn resolve_each(&mut self, mut found: impl FnMut(Finding)) {
         let deferred = std::mem::take(&mut self.deferred);
-        deferred
-            .into_iter()
-            .flat_map(|d| (d.decide)(self, d.candidates))
-            .collect()
+        for d in deferred {
+            d.decide(self).into_iter().for_each(&mut found);
+        }
+        // Decisions the engine did not pack (an estate put together by hand).
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            (p.decide)(self, p.candidates)
+                .into_iter()
+                .for_each(&mut found);
+        }
     }
 }
 
@@ -203,4 +489,116 @@ pub fn collect_namespace(object: &Object<'_>, estate: &mut Estate) {
     estate.namespaces.push(NamespaceFact {
         name: object.name().map(str::to_owned),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_diagnostics::{ContainerKind, Op, PssLevel};
+
+    use super::*;
+
+    fn object(name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("shop".into()),
+            name: Some(name.into()),
+        }
+    }
+
+    fn finding(name: &str, message: &str) -> Finding {
+        Finding {
+            code: "WKL027",
+            name: "service-account-token-automount",
+            severity: Severity::Medium,
+            section: Section::Workloads,
+            message: message.into(),
+            remediation: "set it".into(),
+            resource: object(name),
+            container: Some(ContainerRef {
+                name: "app".into(),
+                kind: ContainerKind::Container,
+            }),
+            file: Some("deploy/web.yaml".into()),
+            line: Some(3),
+            column: Some(5),
+            end_line: Some(3),
+            end_column: Some(12),
+            range: Some(TextRange::new(40, 47)),
+            path: "spec.template.spec".into(),
+            missing: Some("automountServiceAccountToken".into()),
+            kubeaudit_code: Some("AutomountServiceAccountTokenTrueAndDefaultSA".into()),
+            pss: Some(PssRef {
+                level: PssLevel::Baseline,
+                control: "HostProcess",
+            }),
+            suppressed: Some(Suppression {
+                by: "annotation".into(),
+                reason: Some("why".into()),
+            }),
+            related: vec![RelatedLocation {
+                message: "named here".into(),
+                resource: object(name),
+                path: "spec.template.spec.serviceAccountName".into(),
+                file: Some("deploy/web.yaml".into()),
+                line: Some(9),
+                column: Some(7),
+            }],
+            fix: Some(Box::new(Fix::unsafe_(
+                "set it",
+                "careful",
+                vec![Op::set(
+                    "spec.template.spec.automountServiceAccountToken",
+                    false,
+                )],
+            ))),
+            source_line: Some("  name: web".into()),
+            kubectl: Some("kubectl get -n shop deployment.apps web -o yaml".into()),
+        }
+    }
+
+    #[test]
+    fn packing_keeps_every_field_and_shares_repeated_values() {
+        let mut pool = Pool::default();
+        let originals = [
+            finding("web", "first"),
+            finding("web", "second"),
+            finding("api", "first"),
+        ];
+        let pending = Pending {
+            candidates: originals.to_vec(),
+            decide: Box::new(|_: &Estate, candidates: Vec<Finding>| candidates),
+        };
+        let deferred = pending.pack(&mut pool);
+        assert_eq!(deferred.packed.len(), 3);
+        let (a, b, c) = (
+            &deferred.packed[0],
+            &deferred.packed[1],
+            &deferred.packed[2],
+        );
+        assert!(Arc::ptr_eq(&a.place, &b.place));
+        assert!(!Arc::ptr_eq(&a.place, &c.place));
+        assert!(Arc::ptr_eq(&a.head, &c.head));
+        assert!(!Arc::ptr_eq(&a.head, &b.head));
+        assert!(Arc::ptr_eq(&a.related[0].path, &c.related[0].path));
+        assert!(Arc::ptr_eq(
+            a.fix.as_ref().unwrap(),
+            c.fix.as_ref().unwrap()
+        ));
+        let back = deferred.decide(&Estate::default());
+        let shown = |fs: &[Finding]| fs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
+        assert_eq!(shown(&back), shown(&originals));
+    }
+
+    #[test]
+    fn different_fixes_with_one_title_stay_apart() {
+        let mut pool = Pool::default();
+        let fix = |path: &str| Fix::safe("set it", vec![Op::set(path, false)]);
+        let a = pool.fix(fix("spec.a"));
+        let b = pool.fix(fix("spec.b"));
+        let again = pool.fix(fix("spec.a"));
+        assert_eq!(*a, fix("spec.a"));
+        assert_eq!(*b, fix("spec.b"));
+        assert!(Arc::ptr_eq(&a, &again));
+    }
 }

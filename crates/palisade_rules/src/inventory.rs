@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use palisade_diagnostics::{ObjectRef, RelatedLocation};
 use palisade_k8s::{FieldPath, Object, PodSpec};
@@ -124,18 +124,14 @@ impl Inventory {
             let mut index = ScopeIndex::default();
             let mut order: Vec<usize> = (0..self.workloads.len()).collect();
             order.sort_by(|&a, &b| {
-                let key = |w: &'_ WorkloadFact| (w.loc.file.clone(), w.loc.line, w.loc.column);
+                let key = |w: &'_ WorkloadFact| (w.file.clone(), w.line, w.column);
                 key(&self.workloads[a]).cmp(&key(&self.workloads[b]))
             });
             for i in order {
                 let w = &self.workloads[i];
-                match &w.namespace {
-                    Some(ns) => index.by_namespace.entry(ns.clone()).or_default().push(i),
-                    None => index
-                        .by_dir
-                        .entry(dir_of(w.loc.file.as_deref()).to_owned())
-                        .or_default()
-                        .push(i),
+                match w.namespace() {
+                    Some(ns) => index.by_namespace.entry(ns.to_owned()).or_default().push(i),
+                    None => index.by_dir.entry(w.dir().to_owned()).or_default().push(i),
                 }
             }
             index
@@ -251,17 +247,93 @@ struct ScopeIndex {
     by_dir: HashMap<String, Vec<usize>>,
 }
 
-/// A workload (any object with a pod template, or a Pod).
+/// An object as the estate-wide decisions see it: its identity, the labels of its pods and
+/// where its `metadata.name` is. One copy per object, shared by the inventory and by every
+/// decision postponed for the object.
+#[derive(Debug)]
+pub struct Subject {
+    pub resource: ObjectRef,
+    /// The labels its pods get (the template's, or the Pod's own); none without pods.
+    pub labels: Vec<(String, String)>,
+    /// The location of its `metadata.name` (or of the object itself, without one).
+    pub file: Option<Arc<str>>,
+    pub path: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl Subject {
+    pub fn namespace(&self) -> Option<&str> {
+        self.resource.namespace.as_deref()
+    }
+
+    /// The folder of its file (see [`Inventory::policies_in`]).
+    pub fn dir(&self) -> &str {
+        dir_of(self.file.as_deref())
+    }
+
+    /// How messages name it: "Deployment `shop/web`".
+    pub fn who(&self) -> String {
+        let name = self.resource.name.as_deref().unwrap_or("(unnamed)");
+        match self.namespace() {
+            Some(ns) => format!("{} `{ns}/{name}`", self.resource.kind),
+            None => format!("{} `{name}`", self.resource.kind),
+        }
+    }
+
+    /// Its `metadata.name` as a related location (without a message).
+    pub fn loc(&self) -> RelatedLocation {
+        RelatedLocation {
+            message: String::new(),
+            resource: self.resource.clone(),
+            path: self.path.clone(),
+            file: self.file.as_deref().map(str::to_owned),
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// Whether both are located at the same place (the same object).
+    pub fn same_place(&self, other: &Subject) -> bool {
+        (self.file.as_deref(), self.line, self.column)
+            == (other.file.as_deref(), other.line, other.column)
+    }
+}
+
+/// The current object as the estate-wide decisions see it, read on first use.
+pub(crate) fn subject(cx: &mut Checker<'_, '_>) -> Arc<Subject> {
+    if let Some(s) = &cx.subject {
+        return s.clone();
+    }
+    let object = cx.object;
+    let me = name_loc(cx, object);
+    let s = Arc::new(Subject {
+        resource: me.resource,
+        labels: cx.pod.map(|p| pairs(p.pod_labels())).unwrap_or_default(),
+        file: me.file.map(Arc::from),
+        path: me.path,
+        line: me.line,
+        column: me.column,
+    });
+    cx.subject = Some(s.clone());
+    s
+}
+
+/// A workload (any object with a pod template, or a Pod): its [`Subject`] (identity,
+/// namespace, pod labels, location).
 #[derive(Clone, Debug)]
 pub struct WorkloadFact {
-    pub resource: ObjectRef,
-    pub namespace: Option<String>,
-    /// The labels its pods get (the template's, or the Pod's own).
-    pub labels: Vec<(String, String)>,
+    pub subject: Arc<Subject>,
     /// Whether the pod template has a `labels` map at all.
     pub has_labels_field: bool,
-    /// The object's `metadata.name` (or the object itself).
-    pub loc: RelatedLocation,
+}
+
+impl std::ops::Deref for WorkloadFact {
+    type Target = Subject;
+
+    fn deref(&self) -> &Subject {
+        &self.subject
+    }
 }
 
 /// A namespace named by a `v1` Namespace object.
@@ -800,7 +872,7 @@ pub fn collect(cx: &mut Checker<'_, '_>) {
         if is_partial_workload(object, pod) {
             return;
         }
-        let w = workload(cx, object, pod);
+        let w = workload(cx, pod);
         cx.estate.inventory.workloads.push(w);
         return;
     }
@@ -872,17 +944,15 @@ fn name_loc(cx: &Checker<'_, '_>, object: &Object<'_>) -> RelatedLocation {
     }
 }
 
-fn workload(cx: &Checker<'_, '_>, object: &Object<'_>, pod: &PodSpec<'_>) -> WorkloadFact {
+fn workload(cx: &mut Checker<'_, '_>, pod: &PodSpec<'_>) -> WorkloadFact {
+    let doc = cx.object.doc;
     let has_labels_field = pod
         .metadata
-        .and_then(|m| object.doc.get(m, "labels"))
-        .is_some_and(|l| !object.doc.entries(l).is_empty());
+        .and_then(|m| doc.get(m, "labels"))
+        .is_some_and(|l| !doc.entries(l).is_empty());
     WorkloadFact {
-        resource: object.object_ref(),
-        namespace: object.namespace().map(str::to_owned),
-        labels: pairs(pod.pod_labels()),
+        subject: subject(cx),
         has_labels_field,
-        loc: name_loc(cx, object),
     }
 }
 

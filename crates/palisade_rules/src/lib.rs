@@ -21,7 +21,8 @@ pub use checker::{Checker, KubeauditOverride, OverrideScope, ReportBuilder};
 pub use docs::{render_rule_doc, rule_doc_body};
 pub use engine::{DocumentStats, Engine, FileReport, FindingFilter, InputError, SourceFile};
 pub use estate::{
-    Deferred, Estate, NetworkPolicyFact, ServiceAccountFact, collect_service_account,
+    Decide, Deferred, Estate, NetworkPolicyFact, Pending, ServiceAccountFact,
+    collect_service_account,
 };
 pub use meta::{Rule, RuleInput, RuleMeta, RuleStatus};
 pub use registry::all_rules;

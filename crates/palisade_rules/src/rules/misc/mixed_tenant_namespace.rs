@@ -1,5 +1,5 @@
 use crate::prelude::*;
-use crate::rules::network::reach::{cite, current_dir, judged_pod};
+use crate::rules::network::reach::{cite, judged_pod, subject};
 
 declare_rule! {
     /// ## What it does
@@ -58,11 +58,7 @@ impl Rule for MixedTenantNamespace {
         };
         let namespace = object.namespace().unwrap_or("").to_owned();
         let tenant = label.value.unwrap_or("").to_owned();
-        let me = match object.get(&["metadata", "name"]) {
-            Some(n) => cx.locate(n, object.path(&["metadata", "name"])),
-            None => cx.locate(object.node, object.path(&[])),
-        };
-        let dir = current_dir(cx);
+        let me = subject(cx);
         let candidate = cx
             .report(ns_node, object.path(&["metadata", "namespace"]))
             .remediation(format!(
@@ -79,14 +75,13 @@ impl Rule for MixedTenantNamespace {
             };
             let mut labelled = estate
                 .inventory
-                .workloads_in(Some(&namespace), &dir)
+                .workloads_in(Some(&namespace), me.dir())
                 .filter_map(|w| tenant_of(w).map(|t| (w, t)));
             // Report once, on the first labelled workload (checked first: it is cheap).
             let Some((first, _)) = labelled.next() else {
                 return Vec::new();
             };
-            if (&first.loc.file, first.loc.line, first.loc.column) != (&me.file, me.line, me.column)
-            {
+            if !me.same_place(first) {
                 return Vec::new();
             }
             let mut others: Vec<(&crate::inventory::WorkloadFact, String)> = Vec::new();
@@ -111,7 +106,7 @@ impl Rule for MixedTenantNamespace {
             );
             for (w, t) in others {
                 f.related.push(cite(
-                    &w.loc,
+                    &w.loc(),
                     format!("{} belongs to tenant `{t}`", w.resource),
                 ));
             }

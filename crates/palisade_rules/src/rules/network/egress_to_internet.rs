@@ -67,7 +67,7 @@ impl Rule for EgressToInternet {
         }
         defer_egress_check(
             cx,
-            Vec::new(),
+            Vec::new().into(),
             "the public internet",
             "restrict the egress rule to the addresses (and ports) the pods need, or route \
              outbound traffic through an egress gateway; suppress the finding with a reason \

@@ -164,11 +164,7 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         Some(n) => (n, object.path(&["metadata", "namespace"])),
         None => return,
     };
-    let me = match object.get(&["metadata", "name"]) {
-        Some(n) => cx.locate(n, object.path(&["metadata", "name"])),
-        None => cx.locate(object.node, object.path(&[])),
-    };
-    let dir = super::reach::current_dir(cx);
+    let me = super::reach::subject(cx);
     let candidate = cx
         .report(node, path)
         .message(
@@ -182,13 +178,16 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         .build();
     cx.defer(vec![candidate], move |estate, mut candidates| {
         let inv = &estate.inventory;
-        if inv.workloads_in(Some(NS), &dir).next().is_none_or(|w| {
-            (&w.loc.file, w.loc.line, w.loc.column) != (&me.file, me.line, me.column)
-        }) {
+        let dir = me.dir();
+        if inv
+            .workloads_in(Some(NS), dir)
+            .next()
+            .is_none_or(|w| !me.same_place(w))
+        {
             return Vec::new();
         }
         if inv
-            .policies_in(Some(NS), &dir)
+            .policies_in(Some(NS), dir)
             .iter()
             .any(|p| p.selector.is_all() && p.isolates_ingress)
         {
@@ -197,9 +196,9 @@ fn defer_absence(cx: &mut Checker<'_, '_>) {
         let Some(mut f) = candidates.pop() else {
             return Vec::new();
         };
-        for w in inv.workloads_in(Some(NS), &dir).skip(1).take(5) {
+        for w in inv.workloads_in(Some(NS), dir).skip(1).take(5) {
             f.related.push(cite(
-                &w.loc,
+                &w.loc(),
                 format!("{} is also in kube-system", w.resource),
             ));
         }

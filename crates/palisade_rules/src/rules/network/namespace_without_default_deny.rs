@@ -1,4 +1,4 @@
-use super::reach::{cite, ns_name};
+use super::reach::{cite, ns_name, subject};
 use crate::prelude::*;
 
 declare_rule! {
@@ -75,7 +75,6 @@ impl Rule for NamespaceWithoutDefaultDeny {
             return;
         }
         let object = cx.object;
-        let namespace = object.namespace().map(str::to_owned);
         let (node, path) = match object.get(&["metadata", "namespace"]) {
             Some(n) => (n, object.path(&["metadata", "namespace"])),
             None => match object.get(&["metadata", "name"]) {
@@ -83,15 +82,11 @@ impl Rule for NamespaceWithoutDefaultDeny {
                 None => (object.node, object.path(&[])),
             },
         };
-        let me = match object.get(&["metadata", "name"]) {
-            Some(n) => cx.locate(n, object.path(&["metadata", "name"])),
-            None => cx.locate(object.node, object.path(&[])),
-        };
-        let dir = super::reach::current_dir(cx);
+        let me = subject(cx);
         let candidate = cx.report(node, path).build();
         cx.defer(vec![candidate], move |estate, mut candidates| {
             let inv = &estate.inventory;
-            let ns = namespace.as_deref();
+            let (ns, dir) = (me.namespace(), me.dir());
             if ns.is_some_and(|n| inv.namespace(n).is_some()) {
                 return Vec::new();
             }
@@ -99,14 +94,12 @@ impl Rule for NamespaceWithoutDefaultDeny {
                 return Vec::new();
             };
             // Report once, on the namespace's first workload (checked first: it is cheap).
-            let first = inv.workloads_in(ns, &dir).next();
-            if first.is_none_or(|w| {
-                (&w.loc.file, w.loc.line, w.loc.column) != (&me.file, me.line, me.column)
-            }) {
+            let first = inv.workloads_in(ns, dir).next();
+            if first.is_none_or(|w| !me.same_place(w)) {
                 return Vec::new();
             }
-            let workloads: Vec<_> = inv.workloads_in(ns, &dir).collect();
-            let policies = inv.policies_in(ns, &dir);
+            let workloads: Vec<_> = inv.workloads_in(ns, dir).collect();
+            let policies = inv.policies_in(ns, dir);
             let isolated = |ingress: bool| {
                 policies
                     .iter()
@@ -139,7 +132,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
             );
             for w in workloads.iter().skip(1).take(5) {
                 f.related
-                    .push(cite(&w.loc, format!("{} is also in this namespace", w.resource)));
+                    .push(cite(&w.loc(), format!("{} is also in this namespace", w.resource)));
             }
             for p in policies.iter().filter(|p| !p.selector.is_all()).take(3) {
                 f.related.push(cite(

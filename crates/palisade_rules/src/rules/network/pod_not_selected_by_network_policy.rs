@@ -1,4 +1,4 @@
-use super::reach::{cite, describe_workload, ns_name, pod_labels, workload_finding};
+use super::reach::{cite, ns_name, subject, workload_finding};
 use crate::prelude::*;
 
 declare_rule! {
@@ -60,19 +60,16 @@ impl Rule for PodNotSelectedByNetworkPolicy {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         crate::inventory::collect(cx);
-        let Some(pod) = super::reach::judged_pod(cx) else {
+        if super::reach::judged_pod(cx).is_none() {
             return;
-        };
-        let labels = pod_labels(pod);
-        let namespace = cx.object.namespace().map(str::to_owned);
-        let who = describe_workload(cx.object);
-        let dir = super::reach::current_dir(cx);
+        }
+        let me = subject(cx);
         let candidate = workload_finding(cx, String::new(), String::new());
         cx.defer(vec![candidate], move |estate, mut candidates| {
             let inv = &estate.inventory;
-            let ns = namespace.as_deref();
-            let policies = inv.policies_in(ns, &dir);
-            if policies.is_empty() || policies.iter().any(|p| p.selector.may_match(&labels)) {
+            let (ns, labels, who) = (me.namespace(), &me.labels, me.who());
+            let policies = inv.policies_in(ns, me.dir());
+            if policies.is_empty() || policies.iter().any(|p| p.selector.may_match(labels)) {
                 return Vec::new();
             }
             let Some(mut f) = candidates.pop() else {

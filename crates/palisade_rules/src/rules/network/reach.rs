@@ -2,6 +2,9 @@
 //! workload's pods, whether they isolate them, and which egress rule opens a path to a set of
 //! addresses.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use palisade_diagnostics::{Finding, RelatedLocation};
 
 use crate::inventory::{Cidr, Inventory, Peer, PolicyFact, PolicyFlavor, PolicyRule};
@@ -18,6 +21,8 @@ pub(crate) fn judged_pod<'c, 'd>(cx: &Checker<'c, 'd>) -> Option<&'c PodSpec<'d>
 pub(crate) fn current_dir(cx: &Checker<'_, '_>) -> String {
     crate::inventory::dir_of(cx.file.path).to_owned()
 }
+
+pub(crate) use crate::inventory::subject;
 
 /// The namespace as the messages name it.
 pub(crate) fn ns_name(namespace: Option<&str>) -> &str {
@@ -104,12 +109,35 @@ fn opening_of<'a>(
 }
 
 /// Parses CIDRs from settings, skipping those that do not parse (the CLI validates them).
-pub(crate) fn parse_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<(String, Cidr)> {
-    texts
-        .into_iter()
-        .filter_map(|t| Cidr::parse(t).map(|c| (t.to_owned(), c)))
-        .collect()
+/// The list is read once per thread and shared by the workloads' postponed checks.
+pub(crate) fn parse_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Targets {
+    type Parsed = Vec<(Vec<String>, Targets)>;
+    thread_local! {
+        static PARSED: RefCell<Parsed> = const { RefCell::new(Vec::new()) };
+    }
+    let texts: Vec<&str> = texts.into_iter().collect();
+    PARSED.with_borrow_mut(|parsed| {
+        if let Some((_, t)) = parsed.iter().find(|(k, _)| k.iter().eq(texts.iter())) {
+            return t.clone();
+        }
+        let targets: Targets = texts
+            .iter()
+            .filter_map(|t| Cidr::parse(t).map(|c| ((*t).to_owned(), c)))
+            .collect();
+        // Settings rarely change within a process; keep the cache small when they do.
+        if parsed.len() >= 8 {
+            parsed.remove(0);
+        }
+        parsed.push((
+            texts.iter().map(|t| (*t).to_owned()).collect(),
+            targets.clone(),
+        ));
+        targets
+    })
 }
+
+/// Networks with the text they were written as.
+pub(crate) type Targets = Arc<[(String, Cidr)]>;
 
 /// A workload's identity as messages name it: "Deployment `shop/web`".
 pub(crate) fn describe_workload(object: &Object<'_>) -> String {
@@ -137,48 +165,34 @@ pub(crate) fn workload_finding(
         .build()
 }
 
-/// The pod labels of the current workload, as owned pairs.
-pub(crate) fn pod_labels(pod: &PodSpec<'_>) -> Vec<(String, String)> {
-    pod.pod_labels()
-        .into_iter()
-        .map(|e| (e.key.to_owned(), e.value.unwrap_or("").to_owned()))
-        .collect()
-}
-
 /// Defers an egress reachability finding for the current workload: `targets` are the
 /// networks (with their text) the workload must not reach, `what` names them in messages.
 pub(crate) fn defer_egress_check(
     cx: &mut Checker<'_, '_>,
-    targets: Vec<(String, Cidr)>,
+    targets: Targets,
     what: &'static str,
     remediation: &'static str,
     public: bool,
     port: Option<i64>,
 ) {
-    let Some(pod) = judged_pod(cx) else {
-        return;
-    };
-    if targets.is_empty() && !public {
+    if judged_pod(cx).is_none() || (targets.is_empty() && !public) {
         return;
     }
-    let labels = pod_labels(pod);
-    let namespace = cx.object.namespace().map(str::to_owned);
-    let dir = current_dir(cx);
-    let who = describe_workload(cx.object);
+    let me = subject(cx);
     let candidate = workload_finding(cx, String::new(), remediation.to_owned());
     cx.defer(vec![candidate], move |estate, mut candidates| {
         let inv = &estate.inventory;
-        let ns = namespace.as_deref();
+        let (ns, dir, labels, who) = (me.namespace(), me.dir(), &me.labels, me.who());
         let mut hit: Option<(String, Opening<'_>)> = None;
         if public {
-            if let Some(o) = open_egress(inv, ns, &dir, &labels, None, |b| {
+            if let Some(o) = open_egress(inv, ns, dir, labels, None, |b| {
                 b.is_none_or(|b| b.reaches_public())
             }) {
                 hit = Some((String::new(), o));
             }
         } else {
-            for (text, target) in &targets {
-                if let Some(o) = open_egress(inv, ns, &dir, &labels, port, |b| {
+            for (text, target) in targets.iter() {
+                if let Some(o) = open_egress(inv, ns, dir, labels, port, |b| {
                     b.is_none_or(|b| b.reaches(*target))
                 }) {
                     hit = Some((format!(" `{text}`"), o));

@@ -144,9 +144,9 @@ fn defer(
     let Some((node, path, missing)) = pod_nearest(pod, &["automountServiceAccountToken"]) else {
         return;
     };
-    let namespace = cx.object.namespace().map(str::to_owned);
-    let in_namespace = namespace
-        .as_deref()
+    let me = crate::rules::network::reach::subject(cx);
+    let in_namespace = me
+        .namespace()
         .map(|ns| format!(" of namespace `{ns}`"))
         .unwrap_or_default();
     let mut builder = cx
@@ -173,7 +173,7 @@ fn defer(
     candidates.extend(cx.redundant_override(&allow));
     let code = ServiceAccountTokenAutomount::META.code;
     cx.defer(candidates, move |estate, candidates| {
-        let mounted = estate.service_account_automounts(namespace.as_deref(), "default");
+        let mounted = estate.service_account_automounts(me.namespace(), "default");
         candidates
             .into_iter()
             .filter(|f| (f.code == code) == mounted)
