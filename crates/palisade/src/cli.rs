@@ -17,6 +17,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan manifests: files, folders (recursive) or `-` for stdin
     Scan(Box<ScanArgs>),
+    /// Audit a live cluster through the Kubernetes API: the scan rules on the live objects, the
+    /// versions and API server flags, and what admission and authorization really enforce
+    Cluster(Box<ClusterArgs>),
     /// List the rules, or print one rule's documentation
     Rules(RulesArgs),
     /// Audit this node against the CIS Kubernetes Benchmark (components, files, runtime, OS)
@@ -134,6 +137,21 @@ pub struct ScanArgs {
     /// .gitignore); `-` reads a stream from stdin. Default: the current folder
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Skip paths matching this glob (repeatable), e.g. `--exclude 'charts/**'`
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Worker threads (default: one per core)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// How findings are selected and reported: shared by `scan` and `cluster`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
     /// Report format: text, json, sarif, junit, html or csv. Repeat for several reports;
     /// `FORMAT=FILE` writes that report to FILE (e.g. `-f sarif=out.sarif -f text`)
     #[arg(long, short = 'f', value_parser = parse_format_spec, value_name = "FORMAT[=FILE]")]
@@ -188,10 +206,6 @@ pub struct ScanArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULES")]
     pub ignore: Vec<String>,
 
-    /// Skip paths matching this glob (repeatable), e.g. `--exclude 'charts/**'`
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-
     /// Also list findings suppressed by override labels, annotations or comments
     #[arg(long)]
     pub show_suppressed: bool,
@@ -204,12 +218,49 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Worker threads (default: one per core)
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
-
     #[command(flatten)]
     pub rule_options: RuleOptionArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: `$KUBECONFIG`, else `~/.kube/config`, else the in-cluster
+    /// ServiceAccount)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Audit only this namespace (repeatable; default: every namespace, and cluster-scoped
+    /// objects)
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Vec<String>,
+
+    /// Leave this namespace out (repeatable)
+    #[arg(long, value_name = "NAMESPACE")]
+    pub exclude_namespace: Vec<String>,
+
+    /// Do not run the enforcement probes (dry-run pod creation, access reviews, anonymous
+    /// request, old TLS handshake)
+    #[arg(long)]
+    pub no_probes: bool,
+
+    /// Objects per list request (the API's `limit`; lists are paged with `continue`)
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub page_size: u32,
+
+    /// API requests in flight at once
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Print each list and probe, with its request count and time, on stderr
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Args, Debug)]

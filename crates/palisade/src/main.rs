@@ -3,6 +3,7 @@
 mod baseline;
 mod checklist;
 mod cli;
+mod cluster_cmd;
 mod fix_cmd;
 mod init;
 mod input;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
+        Command::Cluster(args) => cluster_cmd::run(*args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Fix(args) => fix_cmd::run(*args),

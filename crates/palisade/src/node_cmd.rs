@@ -204,6 +204,7 @@ fn node_rule_metas() -> &'static [RuleMeta] {
                 kubeaudit: None,
                 status: RuleStatus::Stable { since: "0.1.0" },
                 default_enabled: true,
+                input: palisade_rules::RuleInput::Node,
                 docs: "",
                 file: "docs/node.md",
             })

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use palisade_rules::{all_rules, render_rule_doc};
+use palisade_rules::{RuleInput, all_rules, render_rule_doc};
 use serde_json::json;
 
 use crate::EXIT_CLEAN;
@@ -37,12 +37,17 @@ pub fn run(args: RulesArgs) -> Result<u8> {
                 let m = r.meta();
                 writeln!(
                     out,
-                    "{:<7} {:<34} {:<10} {:<8} {}{}",
+                    "{:<7} {:<34} {:<10} {:<8} {}{}{}",
                     m.code,
                     m.name,
                     m.section.as_str(),
                     m.severity.as_str(),
                     m.summary,
+                    if m.input == RuleInput::Cluster {
+                        " (palisade cluster)"
+                    } else {
+                        ""
+                    },
                     if m.default_enabled {
                         ""
                     } else {
@@ -64,6 +69,11 @@ fn rule_json(m: &palisade_rules::RuleMeta, docs: bool) -> serde_json::Value {
         "summary": m.summary,
         "kubeaudit": m.kubeaudit,
         "default_enabled": m.default_enabled,
+        "input": match m.input {
+            RuleInput::Objects => "objects",
+            RuleInput::Cluster => "cluster",
+            RuleInput::Node => "node",
+        },
     });
     if docs {
         v["docs"] = json!(palisade_rules::rule_doc_body(m));

@@ -19,14 +19,14 @@ use palisade_render::{
     SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
-    Engine, Estate, FileReport, FindingFilter, InputError, RuleMeta, Selection, Settings,
-    SourceFile, parse_version,
+    Engine, Estate, FileReport, FindingFilter, InputError, RuleInput, RuleMeta, Selection,
+    Settings, SourceFile, parse_version,
 };
 
 use rayon::prelude::*;
 
 use crate::baseline::{Baseline, BaselineEntry};
-use crate::cli::{ColorChoice, FormatSpec, ReportFormat, RuleOptionArgs, ScanArgs};
+use crate::cli::{ColorChoice, FormatSpec, ReportArgs, ReportFormat, RuleOptionArgs, ScanArgs};
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -124,11 +124,11 @@ pub(crate) fn apply_rule_options(args: &RuleOptionArgs, s: &mut Settings) -> Res
     Ok(())
 }
 
-struct Run<'a> {
-    args: &'a ScanArgs,
+pub(crate) struct Run<'a> {
+    args: &'a ReportArgs,
     reporter: Box<dyn Reporter + 'a>,
-    summary: Summary,
-    errors: Vec<InputError>,
+    pub(crate) summary: Summary,
+    pub(crate) errors: Vec<InputError>,
     estate: Estate,
     min_severity: Severity,
     /// Severity overrides from the config.
@@ -140,7 +140,8 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn emit(&mut self, mut report: FileReport) -> Result<()> {
+    /// Reports one file's (or one live object's) findings, and keeps its estate facts.
+    pub(crate) fn emit(&mut self, mut report: FileReport) -> Result<()> {
         self.summary.stats.add(&report.stats);
         self.errors.append(&mut report.errors);
         self.estate.merge(std::mem::take(&mut report.estate));
@@ -150,7 +151,9 @@ impl Run<'_> {
         self.emit_findings(report.path.as_deref(), &mut report.findings, false)
     }
 
-    fn emit_findings(
+    /// Reports findings; `estate` ones (whole-input findings, and those of `palisade cluster`
+    /// probes) get the config's exceptions here, without object labels.
+    pub(crate) fn emit_findings(
         &mut self,
         file: Option<&str>,
         findings: &mut [Finding],
@@ -223,7 +226,7 @@ impl FindingFilter for ExceptionFilter {
 
 /// Where each report goes: `--format F=FILE`, or the Nth `--output` for the Nth `--format`
 /// without a file, or stdout (for at most one report).
-fn destinations(args: &ScanArgs) -> Result<Vec<FormatSpec>> {
+fn destinations(args: &ReportArgs) -> Result<Vec<FormatSpec>> {
     let mut specs = if args.format.is_empty() {
         vec![FormatSpec {
             format: ReportFormat::Text,
@@ -260,7 +263,7 @@ fn destinations(args: &ScanArgs) -> Result<Vec<FormatSpec>> {
 
 fn reporter<'a>(
     spec: &FormatSpec,
-    args: &ScanArgs,
+    args: &ReportArgs,
     rules: &[&'static RuleMeta],
 ) -> Result<Box<dyn Reporter + 'a>> {
     let out: Box<dyn Write> = match &spec.output {
@@ -311,7 +314,7 @@ fn reporter<'a>(
 }
 
 /// The config: `--config FILE`, else `.palisade.yaml` found from the working folder up.
-fn load_config(args: &ScanArgs) -> Result<Option<Config>> {
+fn load_config(args: &ReportArgs) -> Result<Option<Config>> {
     if args.no_config {
         return Ok(None);
     }
@@ -466,6 +469,167 @@ impl Reporter for Collector {
     }
 }
 
+/// The reporting half of a run, whatever the input: config, rule selection, engine, reports,
+/// severity overrides, exceptions and baseline. `scan` feeds it files, `cluster` live objects.
+pub(crate) struct Pipeline<'a> {
+    pub engine: Engine,
+    pub run: Run<'a>,
+    pub config: Option<Config>,
+    metas: Vec<&'static RuleMeta>,
+    exceptions: Option<Arc<Exceptions>>,
+    /// Applied to the estate-wide rules' findings before they are reported (`cluster`
+    /// replaces positions in its own JSON with the live object's kubectl command).
+    pub estate_hook: Option<fn(&mut Finding)>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Sets up the pipeline for rules of `input` (`Cluster` also runs the object rules).
+    pub(crate) fn new(
+        args: &'a ReportArgs,
+        input: RuleInput,
+        collect: Option<Rc<RefCell<Collected>>>,
+    ) -> Result<Self> {
+        let mut config = load_config(args)?;
+        let specs = destinations(args)?;
+        let mut settings = match &config {
+            Some(c) => c.settings.clone(),
+            None => Settings::default(),
+        };
+        apply_rule_options(&args.rule_options, &mut settings)?;
+        // Command-line selectors replace the config's, list by list.
+        let from_config = config
+            .as_ref()
+            .map(|c| c.selection.clone())
+            .unwrap_or_default();
+        let pick =
+            |cli: &Vec<String>, cfg: Vec<String>| if cli.is_empty() { cfg } else { cli.clone() };
+        let selection = Selection {
+            select: pick(&args.select, from_config.select),
+            extend_select: pick(&args.extend_select, from_config.extend_select),
+            ignore: pick(&args.ignore, from_config.ignore),
+        };
+        let mut rules = selection.resolve()?;
+        if input == RuleInput::Objects {
+            // Rules found only in a live cluster have nothing to say about manifests.
+            rules.retain(|r| r.meta().input == RuleInput::Objects);
+        }
+        if rules.is_empty() {
+            bail!("the selection leaves no rule to run");
+        }
+        let exceptions = config
+            .as_mut()
+            .filter(|c| !c.exceptions.is_empty())
+            .map(|c| {
+                let today = c.exceptions.today;
+                Arc::new(std::mem::replace(
+                    &mut c.exceptions,
+                    Exceptions::new(Vec::new(), today),
+                ))
+            });
+        let mut engine = Engine::new(rules, settings);
+        if let Some(ex) = &exceptions {
+            engine = engine.with_filter(Box::new(ExceptionFilter(ex.clone())));
+        }
+        let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
+        let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
+        if let Some(c) = &collect {
+            c.borrow_mut().ran = engine
+                .rules()
+                .iter()
+                .filter(|r| r.is_configured(engine.settings()))
+                .map(|r| r.meta().code)
+                .collect();
+            reporters.push(Box::new(Collector(c.clone())));
+        } else {
+            for spec in &specs {
+                reporters.push(reporter(spec, args, &metas)?);
+            }
+        }
+        let reporter: Box<dyn Reporter> = match <[_; 1]>::try_from(reporters) {
+            Ok([one]) => one,
+            Err(reporters) => Box::new(Tee { reporters }),
+        };
+        let fail_on = args
+            .fail_on
+            .or(config.as_ref().and_then(|c| c.fail_on))
+            .unwrap_or(Severity::High);
+        let min_severity = args
+            .min_severity
+            .or(config.as_ref().and_then(|c| c.min_severity))
+            .unwrap_or(Severity::Info);
+        let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+        let mut summary = Summary::new(fail_on);
+        summary.rules = engine.rules().len();
+        let run = Run {
+            args,
+            reporter,
+            summary,
+            errors: Vec::new(),
+            estate: Estate::default(),
+            min_severity,
+            severity: config
+                .as_ref()
+                .map(|c| c.severity.iter().copied().collect())
+                .unwrap_or_default(),
+            exceptions: exceptions.clone(),
+            baseline,
+            record: args.write_baseline.as_ref().map(|_| Vec::new()),
+            progress: None,
+        };
+        Ok(Self {
+            engine,
+            run,
+            config,
+            metas,
+            exceptions,
+            estate_hook: None,
+        })
+    }
+
+    /// Whether a rule runs.
+    pub(crate) fn runs(&self, code: &str) -> bool {
+        self.metas.iter().any(|m| m.code == code)
+    }
+
+    /// Estate-wide rules, exception notices, the baseline file, the report's end; the exit code.
+    pub(crate) fn finish(self) -> Result<u8> {
+        let Pipeline {
+            engine,
+            mut run,
+            metas,
+            exceptions,
+            estate_hook,
+            ..
+        } = self;
+        let args = run.args;
+        let estate = std::mem::take(&mut run.estate);
+        let mut estate_findings = engine.finish(estate);
+        if let Some(hook) = estate_hook {
+            estate_findings.iter_mut().for_each(hook);
+        }
+        run.emit_findings(None, &mut estate_findings, true)?;
+        if let Some(ex) = &exceptions {
+            let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
+            run.summary.exceptions = exception_notices(ex, &ran, args.quiet);
+        }
+        if let (Some(path), Some(record)) = (&args.write_baseline, run.record.take()) {
+            Baseline::write(path, record)?;
+        }
+        run.summary.errors = run.errors.len();
+        let errors = std::mem::take(&mut run.errors);
+        run.reporter
+            .finish(&errors, &run.summary)
+            .context("writing the report")?;
+        Ok(if !errors.is_empty() {
+            EXIT_ERROR
+        } else if run.summary.failed && args.write_baseline.is_none() {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        })
+    }
+}
+
 /// Runs a scan; with `collect`, the findings go there instead of to the `--format` reports.
 pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Result<u8> {
     if let Some(n) = args.threads {
@@ -474,92 +638,10 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
             .build_global()
             .ok();
     }
-    let mut config = load_config(&args)?;
-    let specs = destinations(&args)?;
-    let mut settings = match &config {
-        Some(c) => c.settings.clone(),
-        None => Settings::default(),
-    };
-    apply_rule_options(&args.rule_options, &mut settings)?;
-    // Command-line selectors replace the config's, list by list.
-    let from_config = config
-        .as_ref()
-        .map(|c| c.selection.clone())
-        .unwrap_or_default();
-    let pick = |cli: &Vec<String>, cfg: Vec<String>| if cli.is_empty() { cfg } else { cli.clone() };
-    let selection = Selection {
-        select: pick(&args.select, from_config.select),
-        extend_select: pick(&args.extend_select, from_config.extend_select),
-        ignore: pick(&args.ignore, from_config.ignore),
-    };
-    let rules = selection.resolve()?;
-    if rules.is_empty() {
-        bail!("the selection leaves no rule to run");
-    }
-    let exceptions = config
-        .as_mut()
-        .filter(|c| !c.exceptions.is_empty())
-        .map(|c| {
-            let today = c.exceptions.today;
-            Arc::new(std::mem::replace(
-                &mut c.exceptions,
-                Exceptions::new(Vec::new(), today),
-            ))
-        });
-    let mut engine = Engine::new(rules, settings);
-    if let Some(ex) = &exceptions {
-        engine = engine.with_filter(Box::new(ExceptionFilter(ex.clone())));
-    }
+    let mut pipeline = Pipeline::new(&args.report, RuleInput::Objects, collect)?;
     // Config globs are relative to the config's folder; they are applied below, once the
     // walker has listed the files.
     let excludes = input::exclude_set(&args.exclude)?;
-
-    let metas: Vec<&'static RuleMeta> = engine.rules().iter().map(|r| r.meta()).collect();
-    let mut reporters: Vec<Box<dyn Reporter>> = Vec::with_capacity(specs.len());
-    if let Some(c) = &collect {
-        c.borrow_mut().ran = engine
-            .rules()
-            .iter()
-            .filter(|r| r.is_configured(engine.settings()))
-            .map(|r| r.meta().code)
-            .collect();
-        reporters.push(Box::new(Collector(c.clone())));
-    } else {
-        for spec in &specs {
-            reporters.push(reporter(spec, &args, &metas)?);
-        }
-    }
-    let reporter: Box<dyn Reporter> = match <[_; 1]>::try_from(reporters) {
-        Ok([one]) => one,
-        Err(reporters) => Box::new(Tee { reporters }),
-    };
-    let fail_on = args
-        .fail_on
-        .or(config.as_ref().and_then(|c| c.fail_on))
-        .unwrap_or(Severity::High);
-    let min_severity = args
-        .min_severity
-        .or(config.as_ref().and_then(|c| c.min_severity))
-        .unwrap_or(Severity::Info);
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let mut summary = Summary::new(fail_on);
-    summary.rules = engine.rules().len();
-    let mut run = Run {
-        args: &args,
-        reporter,
-        summary,
-        errors: Vec::new(),
-        estate: Estate::default(),
-        min_severity,
-        severity: config
-            .as_ref()
-            .map(|c| c.severity.iter().copied().collect())
-            .unwrap_or_default(),
-        exceptions: exceptions.clone(),
-        baseline,
-        record: args.write_baseline.as_ref().map(|_| Vec::new()),
-        progress: None,
-    };
 
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let paths: Vec<std::path::PathBuf> = if args.paths.is_empty() {
@@ -572,12 +654,12 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
             .collect()
     };
     if stdin {
-        scan_stdin(&engine, &mut run)?;
+        scan_stdin(&pipeline.engine, &mut pipeline.run)?;
     }
     if !paths.is_empty() {
         let mut errors = Vec::new();
         let mut files = input::collect_files(&paths, &excludes, &mut errors);
-        if let Some(c) = &config {
+        if let Some(c) = &pipeline.config {
             let named: HashSet<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
             if let Some(include) = &c.include {
                 files.retain(|f| {
@@ -591,40 +673,18 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
                     || !rel_excludes.is_match(relative(&c.root, &input::display_path(f)))
             });
         }
-        run.errors.extend(errors);
-        run.progress = progress_bar(&args, files.len());
-        scan_files(&engine, &mut run, files)?;
-        if let Some(p) = run.progress.take() {
+        pipeline.run.errors.extend(errors);
+        pipeline.run.progress = progress_bar(&args.report, files.len());
+        scan_files(&pipeline.engine, &mut pipeline.run, files)?;
+        if let Some(p) = pipeline.run.progress.take() {
             p.finish_and_clear();
         }
     }
-
-    let estate = std::mem::take(&mut run.estate);
-    let mut estate_findings = engine.finish(estate);
-    run.emit_findings(None, &mut estate_findings, true)?;
-    if let Some(ex) = &exceptions {
-        let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
-        run.summary.exceptions = exception_notices(ex, &ran, args.quiet);
-    }
-    if let (Some(path), Some(record)) = (&args.write_baseline, run.record.take()) {
-        Baseline::write(path, record)?;
-    }
-    run.summary.errors = run.errors.len();
-    let errors = std::mem::take(&mut run.errors);
-    run.reporter
-        .finish(&errors, &run.summary)
-        .context("writing the report")?;
-    Ok(if !errors.is_empty() {
-        EXIT_ERROR
-    } else if run.summary.failed && args.write_baseline.is_none() {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+    pipeline.finish()
 }
 
 /// A progress bar on stderr, only when stderr is a terminal and the scan is not `--quiet`.
-fn progress_bar(args: &ScanArgs, files: usize) -> Option<ProgressBar> {
+fn progress_bar(args: &ReportArgs, files: usize) -> Option<ProgressBar> {
     if args.quiet || files < 2 || !std::io::stderr().is_terminal() {
         return None;
     }

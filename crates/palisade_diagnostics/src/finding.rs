@@ -237,6 +237,10 @@ pub struct Finding {
     /// What suppressed the finding, if anything; JSON adds a `suppressed` boolean beside it.
     #[serde(rename = "suppression")]
     pub suppressed: Option<Suppression>,
+    /// For a live object (`palisade cluster`), the `kubectl` command that shows it; such
+    /// findings have no file and no line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubectl: Option<String>,
     pub related: Vec<RelatedLocation>,
     /// How to fix the finding, when it can be fixed by editing the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]

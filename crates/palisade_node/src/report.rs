@@ -90,6 +90,7 @@ pub fn findings(report: &NodeReport) -> Vec<Finding> {
                 kubeaudit_code: None,
                 pss: None,
                 suppressed: None,
+                kubectl: None,
                 related: Vec::new(),
                 source_line: None,
                 fix: None,

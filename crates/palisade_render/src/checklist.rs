@@ -376,8 +376,10 @@ mod tests {
     #[test]
     fn every_rule_belongs_to_an_item_and_every_item_is_sound() {
         let items = checklist_items();
+        // Rules found only in a live cluster are the items' `modes: [cluster]`.
         let codes: Vec<&str> = palisade_rules::all_rules()
             .iter()
+            .filter(|r| r.meta().input == palisade_rules::RuleInput::Objects)
             .map(|r| r.meta().code)
             .collect();
         for code in &codes {

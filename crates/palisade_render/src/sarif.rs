@@ -248,6 +248,13 @@ impl<W: Write> SarifReporter<W> {
         if let Some(&i) = self.index.get(f.code) {
             result["ruleIndex"] = i.into();
         }
+        if let (None, Some(cmd)) = (&f.file, &f.kubectl) {
+            // A live object (`palisade cluster`): no file to point at, only the object.
+            result["locations"][0]
+                .as_object_mut()
+                .map(|l| l.remove("physicalLocation"));
+            result["properties"]["kubectl"] = cmd.as_str().into();
+        }
         if !related.is_empty() {
             result["relatedLocations"] = Value::Array(related);
         }

@@ -58,7 +58,11 @@ impl<W: Write> TextReporter<W> {
             (None, Some(l), Some(c)) => {
                 writeln!(self.out, "{pad}{BLUE}-->{BLUE:#} <stdin>:{l}:{c}")?
             }
-            _ => {}
+            _ => {
+                if let Some(cmd) = &f.kubectl {
+                    writeln!(self.out, " {BLUE}-->{BLUE:#} live: {cmd}")?;
+                }
+            }
         }
         if let (true, Some(src), Some(col)) = (self.show_source, &f.source_line, f.column) {
             let src = src.replace('\t', " ");

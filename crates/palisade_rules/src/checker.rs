@@ -144,6 +144,7 @@ impl<'c, 'd> Checker<'c, 'd> {
             kubeaudit_code: None,
             pss: None,
             suppressed: None,
+            kubectl: None,
             related: Vec::new(),
             fix: None,
             source_line: at.source_line,

@@ -1,6 +1,6 @@
 use std::fmt::Write as _;
 
-use crate::meta::{RuleMeta, RuleStatus};
+use crate::meta::{RuleInput, RuleMeta, RuleStatus};
 
 /// The rule's doc comment, without the one-space indent doc comments carry.
 pub fn rule_doc_body(meta: &RuleMeta) -> String {
@@ -33,6 +33,9 @@ pub fn render_rule_doc(meta: &RuleMeta) -> String {
         "| kubeaudit auditor | {} |",
         meta.kubeaudit.unwrap_or("—")
     );
+    if meta.input == RuleInput::Cluster {
+        let _ = writeln!(s, "| Input | live cluster only (`palisade cluster`) |");
+    }
     let _ = writeln!(s, "| Status | {status} |\n");
     s.push_str(&rule_doc_body(meta));
     s.push('\n');

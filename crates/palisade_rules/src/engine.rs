@@ -408,6 +408,7 @@ impl Engine {
             kubeaudit_code: None,
             pss: None,
             suppressed: None,
+            kubectl: None,
             related: Vec::new(),
             fix: None,
             source_line: at.source_line,

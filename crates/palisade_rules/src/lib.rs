@@ -23,7 +23,7 @@ pub use engine::{DocumentStats, Engine, FileReport, FindingFilter, InputError, S
 pub use estate::{
     Deferred, Estate, NetworkPolicyFact, ServiceAccountFact, collect_service_account,
 };
-pub use meta::{Rule, RuleMeta, RuleStatus};
+pub use meta::{Rule, RuleInput, RuleMeta, RuleStatus};
 pub use registry::all_rules;
 pub use rules::components::rbac::{DANGEROUS, Dangerous, dangerous_in, is_full_wildcard};
 pub use selection::{Selection, SelectionError};

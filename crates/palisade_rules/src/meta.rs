@@ -10,6 +10,19 @@ pub enum RuleStatus {
     Preview { since: &'static str },
 }
 
+/// Where a rule's findings come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleInput {
+    /// The objects of the input: manifests for `scan`, live objects for `cluster`.
+    Objects,
+    /// The live cluster only: versions, API server flags and enforcement probes, found by
+    /// `palisade cluster` (crate `palisade_cluster`). The rule's `check` does nothing: it is
+    /// declared here so that it has a code, documentation and a place in the selection.
+    Cluster,
+    /// The node `palisade node` runs on (its CIS controls; not in the registry).
+    Node,
+}
+
 /// Everything known about a rule without running it.
 #[derive(Debug)]
 pub struct RuleMeta {
@@ -28,6 +41,8 @@ pub struct RuleMeta {
     /// Whether the rule runs without being selected. Rules that only exist for kubeaudit
     /// parity, or that need an option to mean anything, are off by default.
     pub default_enabled: bool,
+    /// Where its findings come from.
+    pub input: RuleInput,
     /// The doc comment: What it does / Why is this bad? / Example / Use instead / References.
     pub docs: &'static str,
     /// Where the rule is declared, relative to the rules crate.
@@ -64,7 +79,8 @@ macro_rules! declare_rule {
             summary: $summary:literal,
             kubeaudit: $kubeaudit:expr,
             status: $status:ident { since: $since:literal },
-            default_enabled: $enabled:literal $(,)?
+            default_enabled: $enabled:literal
+            $(, input: $input:ident)? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -81,9 +97,20 @@ macro_rules! declare_rule {
                 kubeaudit: $kubeaudit,
                 status: $crate::meta::RuleStatus::$status { since: $since },
                 default_enabled: $enabled,
+                input: rule_input!($($input)?),
                 docs: concat!($($doc, "\n"),*),
                 file: file!(),
             };
         }
+    };
+}
+
+/// The `input:` of [`declare_rule!`]: `Objects` unless the rule says `Cluster`.
+macro_rules! rule_input {
+    () => {
+        $crate::meta::RuleInput::Objects
+    };
+    ($input:ident) => {
+        $crate::meta::RuleInput::$input
     };
 }

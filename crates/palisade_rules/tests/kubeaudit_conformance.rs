@@ -874,6 +874,7 @@ mod harness {
             kubeaudit_code: Some(code.to_owned()),
             pss: None,
             suppressed: None,
+            kubectl: None,
             related: Vec::new(),
             fix: None,
             source_line: None,
