@@ -162,11 +162,16 @@ pub async fn start(
     });
     let app = router(state.clone());
     let handle: Handle<SocketAddr> = Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, tls.clone())
+    // TCP_NODELAY: an answer goes out whole at once, not held back by Nagle's algorithm
+    // waiting for the client's delayed ACK (a 40 ms stall per exchange otherwise).
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls.clone())
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    let server = axum_server::from_tcp(listener)
         .map_err(|source| ServerError::Listen {
             addr: options.listen,
             source,
         })?
+        .acceptor(acceptor)
         .handle(handle.clone());
     let server = tokio::spawn(async move {
         server
