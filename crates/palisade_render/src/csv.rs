@@ -98,7 +98,7 @@ impl<W: Write> Reporter for CsvReporter<W> {
                 field(&mut row, t);
                 row.push(',');
             }
-            field(&mut row, f.file.as_deref().unwrap_or("<stdin>"));
+            field(&mut row, f.file.as_deref().unwrap_or(crate::LIVE));
             row.push(',');
             for n in [f.line, f.column, f.end_line, f.end_column] {
                 number(&mut row, n);

@@ -224,7 +224,7 @@ fn finding_html(out: &mut String, f: &Finding) {
         f.code,
         rich(&f.message)
     );
-    let file = f.file.as_deref().unwrap_or("<stdin>");
+    let file = f.file.as_deref().unwrap_or(crate::LIVE);
     let at = match (f.line, f.column) {
         (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
         _ => file.to_owned(),
@@ -353,7 +353,7 @@ impl<W: Write> Reporter for HtmlReporter<W> {
                 let _ = write!(
                     h,
                     "<li><code>{}:{}:{}</code> {}</li>",
-                    escape(e.file.as_deref().unwrap_or("<stdin>")),
+                    escape(e.file.as_deref().unwrap_or(crate::LIVE)),
                     e.line,
                     e.column,
                     escape(&e.message)

@@ -38,7 +38,7 @@ impl<W: Write> JunitReporter<W> {
 }
 
 fn location(f: &Finding) -> String {
-    let file = f.file.as_deref().unwrap_or("<stdin>");
+    let file = f.file.as_deref().unwrap_or(crate::LIVE);
     match (f.line, f.column) {
         (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
         _ => file.to_owned(),
@@ -59,7 +59,7 @@ impl<W: Write> Reporter for JunitReporter<W> {
                 .or_default()
                 .entry(object)
                 .or_insert_with(|| Case {
-                    file: f.file.clone().unwrap_or_else(|| "<stdin>".to_owned()),
+                    file: f.file.clone().unwrap_or_else(|| crate::LIVE.to_owned()),
                     severity: f.severity,
                     first: f.message.clone(),
                     details: String::new(),
@@ -126,7 +126,7 @@ impl<W: Write> Reporter for JunitReporter<W> {
         if !errors.is_empty() {
             let mut suite = TestSuite::new("palisade.input");
             for e in errors {
-                let file = e.file.as_deref().unwrap_or("<stdin>");
+                let file = e.file.as_deref().unwrap_or(crate::LIVE);
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 status.set_message(e.message.clone()).set_type(e.kind);
                 let mut case = TestCase::new(format!("{file}:{}:{}", e.line, e.column), status);

@@ -12,6 +12,11 @@ mod sarif;
 mod summary;
 mod text;
 
+/// Shown in place of a file for what was not read from one: a live object of a cluster, a
+/// node's running components, an admission request. (A scan of stdin names its input
+/// `<stdin>` itself.)
+pub const LIVE: &str = "(live)";
+
 pub use checklist::{
     CHECKLIST_DATA, ChecklistItem, ItemFinding, ItemResult, ItemStatus, NodeVerdict,
     checklist_items, evaluate, evaluate_node, write_html as write_checklist_html,

@@ -179,7 +179,7 @@ impl<W: Write> Reporter for TextReporter<W> {
     fn finish(&mut self, errors: &[InputError], s: &Summary) -> std::io::Result<()> {
         let red = severity_style(Severity::High);
         for e in errors {
-            let file = e.file.as_deref().unwrap_or("<stdin>");
+            let file = e.file.as_deref().unwrap_or(crate::LIVE);
             writeln!(self.out, "{red}error{red:#}{BOLD}: {}{BOLD:#}", e.message)?;
             writeln!(
                 self.out,
