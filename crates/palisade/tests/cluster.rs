@@ -858,3 +858,26 @@ metadata:
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[test]
+fn kubernetes_default_rbac_objects_are_not_reported_even_by_postponed_decisions() {
+    let cp = control_plane();
+    // Every built-in ClusterRole (`edit`, `system:node`, `system:kube-controller-manager`, …)
+    // grants something CMP002/CMP005 would flag; the API server recreates them at every start.
+    let (_, report, stderr) = audit(&cp.kubeconfig, &["--no-probes"]);
+    let defaults: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            matches!(
+                f["resource"]["kind"].as_str(),
+                Some("ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding")
+            ) && f["resource"]["name"].as_str().is_some_and(|n| {
+                n.starts_with("system:") || matches!(n, "admin" | "edit" | "view" | "cluster-admin")
+            })
+        })
+        .map(|f| format!("{} {}", f["code"], f["resource"]["name"]))
+        .collect();
+    assert!(defaults.is_empty(), "{defaults:#?}\n{stderr}");
+}

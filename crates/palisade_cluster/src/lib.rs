@@ -77,6 +77,8 @@ pub fn check_live(engine: &Engine, object: &LiveObject) -> FileReport {
     });
     if object.bootstrap {
         report.findings.clear();
+        // Their postponed findings too: decided at the end, they would escape the line above.
+        report.estate.drop_postponed();
     }
     let kubectl = object.kubectl();
     for f in &mut report.findings {

@@ -359,6 +359,14 @@ pub struct Estate {
 }
 
 impl Estate {
+    /// Forgets the decisions postponed by the objects this estate was collected from, keeping
+    /// their facts: for objects that inform other decisions but must not be reported themselves
+    /// (Kubernetes' own default RBAC objects in a live cluster).
+    pub fn drop_postponed(&mut self) {
+        self.deferred.clear();
+        self.pending.clear();
+    }
+
     pub fn merge(&mut self, other: Estate) {
         self.service_accounts.extend(other.service_accounts);
         self.network_policies.extend(other.network_policies);
