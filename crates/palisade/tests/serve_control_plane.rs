@@ -3,32 +3,14 @@
 //! registered in the test kube-apiserver with `clientConfig.url`; kubectl then meets them.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use palisade_testkit::{ControlPlane, control_plane};
+use palisade_testkit::{ControlPlane, KillOnDrop as Server, control_plane, free_port};
 use serde_json::Value;
-
-/// The server process; killed (by its id) when the test ends, whatever happens.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start_server(dir: &Path, port: u16) -> Server {
     std::fs::write(

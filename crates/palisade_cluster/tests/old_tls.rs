@@ -1,29 +1,12 @@
 //! The old-TLS probe (CMP030) against real TLS servers: `openssl s_server` speaking only
 //! TLS 1.1 must be reported, one speaking only TLS 1.2 and up must not.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use palisade_cluster::Api;
 use palisade_cluster::probes::{ProbeResults, old_tls};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use palisade_testkit::{KillOnDrop as Server, free_port};
 
 /// `openssl s_server` on a free port with a fresh self-signed certificate and `versions`.
 fn server(dir: &std::path::Path, versions: &[&str]) -> (Server, u16) {

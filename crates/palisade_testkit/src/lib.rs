@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,6 +26,25 @@ pub struct ControlPlane {
     /// The API server's audit log.
     pub audit_log: PathBuf,
     env: HashMap<String, String>,
+}
+
+/// A child process killed (by its id) and reaped when the guard is dropped, whatever the test
+/// does in between.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP port free on 127.0.0.1 at the time of the call.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("the kernel hands out a free loopback port")
 }
 
 /// The workspace root: two folders above this crate.
