@@ -11,6 +11,10 @@ declare_rule! {
     /// - an explicit opt-out (`istio-injection: disabled`, `istio.io/dataplane-mode: none`,
     ///   `linkerd.io/inject: disabled`): `low`, since the namespace's traffic then bypasses the
     ///   mesh's mutual TLS and policies while the rest of the estate may rely on them.
+    ///   The mesh's own control plane is not reported for opting out: `istio-system` (Istio's
+    ///   install labels it `istio-injection: disabled`; istiod and the gateways are not
+    ///   sidecar-injected) and the namespace Linkerd's install marks
+    ///   `linkerd.io/is-control-plane: "true"` (its pods carry their proxies from the install).
     ///
     /// One note per mesh and namespace, from the setting that mesh obeys (Istio's
     /// `istio-injection` label wins over `istio.io/rev`, sidecars over ambient). Namespaces
@@ -127,6 +131,18 @@ const MARKERS: &[Marker] = &[
     },
 ];
 
+/// Whether the namespace is the mesh's own control plane, which the mesh's install keeps out
+/// of injection on purpose.
+fn is_control_plane(mesh: &str, name: &str, labels: &[palisade_k8s::Entry<'_>]) -> bool {
+    match mesh {
+        "istio" => name == "istio-system",
+        "linkerd" => labels
+            .iter()
+            .any(|e| e.key == "linkerd.io/is-control-plane" && e.value == Some("true")),
+        _ => false,
+    }
+}
+
 impl Rule for MeshMembership {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -153,6 +169,10 @@ impl Rule for MeshMembership {
                 continue;
             };
             if m.value.is_some_and(|v| v != value) {
+                continue;
+            }
+            if !m.member && is_control_plane(m.mesh, name, &labels) {
+                noted.push(m.mesh);
                 continue;
             }
             let field = if m.annotation {
