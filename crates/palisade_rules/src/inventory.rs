@@ -25,6 +25,8 @@ pub struct Inventory {
     /// ResourceQuotas and LimitRanges: their namespace and the folder of their file.
     pub resource_quotas: Vec<(Option<String>, String)>,
     pub limit_ranges: Vec<(Option<String>, String)>,
+    /// Workloads that run the Kubernetes Dashboard, with their ServiceAccount.
+    pub dashboards: Vec<DashboardFact>,
     /// Set once the current object has been collected (the inventory a checker holds is the
     /// current object's, and several rules ask for it).
     pub(crate) collected: bool,
@@ -43,6 +45,7 @@ impl Inventory {
         self.bindings.extend(other.bindings);
         self.resource_quotas.extend(other.resource_quotas);
         self.limit_ranges.extend(other.limit_ranges);
+        self.dashboards.extend(other.dashboards);
     }
 
     /// Whether a ResourceQuota (`quota`) or LimitRange covers namespace `ns`, whose Namespace
@@ -334,6 +337,17 @@ impl std::ops::Deref for WorkloadFact {
     fn deref(&self) -> &Subject {
         &self.subject
     }
+}
+
+/// A workload running the Kubernetes Dashboard (or one of its v3+ modules).
+#[derive(Clone, Debug)]
+pub struct DashboardFact {
+    pub workload: Arc<Subject>,
+    /// `serviceAccountName` (or the deprecated `serviceAccount`); `default` when unset.
+    pub service_account: String,
+    pub image: String,
+    /// The dashboard container's `image`.
+    pub loc: RelatedLocation,
 }
 
 /// A namespace named by a `v1` Namespace object.

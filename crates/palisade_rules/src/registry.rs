@@ -12,6 +12,7 @@ static RULES: &[&dyn Rule] = &[
     &rules::components::default_service_account_bound::DefaultServiceAccountBound,
     &rules::components::default_service_account_automount::DefaultServiceAccountAutomount,
     &rules::components::kubernetes_dashboard_exposed::KubernetesDashboardExposed,
+    &rules::components::kubernetes_dashboard_broad_permissions::KubernetesDashboardBroadPermissions,
     &rules::components::kubernetes_version_unsupported::KubernetesVersionUnsupported,
     &rules::components::kubelet_version_unsupported::KubeletVersionUnsupported,
     &rules::components::apiserver_authorization_mode::ApiserverAuthorizationMode,

@@ -14,8 +14,8 @@ declare_rule! {
     ///   controller authenticates requests first (an `…/auth-url`, `…/auth-type` or
     ///   `…/auth-signin` annotation, as ingress-nginx uses for oauth2-proxy or basic auth).
     ///
-    /// Bindings of the dashboard's ServiceAccount to `cluster-admin` are reported by
-    /// `cluster-admin-binding`.
+    /// Bindings of the dashboard's ServiceAccount to `cluster-admin` or other broad roles are
+    /// reported by `kubernetes-dashboard-broad-permissions`.
     ///
     /// ## Why is this bad?
     /// The dashboard is a web UI with the rights of whoever logs in, or of its own
@@ -54,6 +54,16 @@ declare_rule! {
     }
 }
 
+/// Whether an image is the Kubernetes Dashboard: `kubernetesui/dashboard`, its v3+ modules
+/// (`kubernetesui/dashboard-api`, `-web`, `-auth`, …, from any registry), or the old
+/// `kubernetes-dashboard-amd64` image.
+pub(crate) fn is_dashboard_image(r: &ImageRef<'_>) -> bool {
+    r.repository.ends_with("kubernetesui/dashboard")
+        || r.repository.starts_with("kubernetesui/dashboard-")
+        || r.repository.ends_with("kubernetes-dashboard-amd64")
+        || r.repository.ends_with("kubernetes-dashboard")
+}
+
 fn is_dashboard_name(s: &str) -> bool {
     s.contains("kubernetes-dashboard")
 }
@@ -87,11 +97,7 @@ fn check_containers(cx: &mut Checker<'_, '_>, pod: &PodSpec<'_>) {
             continue;
         };
         let r = ImageRef::parse(image);
-        let dashboard = r.repository.ends_with("kubernetesui/dashboard")
-            || r.repository.starts_with("kubernetesui/dashboard-")
-            || r.repository.ends_with("kubernetes-dashboard-amd64")
-            || r.repository.ends_with("kubernetes-dashboard");
-        if !dashboard {
+        if !is_dashboard_image(&r) {
             continue;
         }
         // The v3+ modules (`dashboard-web`, `dashboard-api`, …) have their own 1.x versions.

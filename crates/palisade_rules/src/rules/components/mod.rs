@@ -18,6 +18,7 @@ pub mod default_service_account_bound;
 pub mod default_service_account_permissions;
 pub mod deprecated_api_version;
 pub mod kubelet_version_unsupported;
+pub mod kubernetes_dashboard_broad_permissions;
 pub mod kubernetes_dashboard_exposed;
 pub mod kubernetes_version_unsupported;
 pub mod privileged_pod_admitted;
