@@ -144,6 +144,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
+    /// Treat every folder matching this glob, relative to the scanned folder, as a separate
+    /// estate (cluster): estate-wide rules never combine objects of two estates (repeatable;
+    /// `*` matches one folder name, `**` any depth), e.g. `--estate 'clusters/*'`
+    #[arg(long, value_name = "GLOB")]
+    pub estate: Vec<String>,
+
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -398,6 +404,12 @@ pub struct RbacArgs {
     /// Only bindings that grant in this namespace (and cluster-wide ones)
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+
+    /// Treat every folder matching this glob, relative to the folder read, as a separate
+    /// estate (cluster), as `scan --estate` does: bindings are resolved within their estate
+    /// and the answer is given estate by estate (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub estate: Vec<String>,
 
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]

@@ -4,6 +4,7 @@ mod baseline;
 mod checklist;
 mod cli;
 mod cluster_cmd;
+mod estates;
 mod fix_cmd;
 mod init;
 mod input;

@@ -5,6 +5,7 @@
 //! - `palisade rbac SUBJECT [PATHS…]`: what a ServiceAccount, user or group may do, through
 //!   which bindings (including those to the groups it belongs to).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -17,6 +18,7 @@ use palisade_rules::{
 use serde_json::json;
 
 use crate::cli::{Format, RbacArgs};
+use crate::estates::EstateMap;
 use crate::{EXIT_CLEAN, EXIT_ERROR, input};
 
 /// One grant: a subject holds a rule of a role through a binding.
@@ -89,7 +91,12 @@ impl Query {
     }
 }
 
-fn load(paths: &[PathBuf]) -> Result<(Inventory, Vec<InputError>)> {
+/// An estate's folder (`None`: files outside estate folders) and its inventory.
+type Estate = (Option<PathBuf>, Inventory);
+
+/// The inventories of the input: one per estate with `--estate` (files outside estate
+/// folders first, then by folder), else one.
+fn load(paths: &[PathBuf], estate_globs: &[String]) -> Result<(Vec<Estate>, Vec<InputError>)> {
     let collector = all_rules()
         .iter()
         .copied()
@@ -98,14 +105,23 @@ fn load(paths: &[PathBuf]) -> Result<(Inventory, Vec<InputError>)> {
     let engine = Engine::new(vec![collector], Settings::default());
     let mut errors = Vec::new();
     let excludes = input::exclude_set(&[])?;
-    let mut inventory = Inventory::default();
+    let estates = EstateMap::new(estate_globs, paths, None)?;
+    let mut inventories: BTreeMap<Option<PathBuf>, Inventory> = BTreeMap::new();
+    inventories.insert(None, Inventory::default());
     let mut absorb = |text: &str, shown: &str, errors: &mut Vec<InputError>| {
         let mut report = engine.check_file(SourceFile {
             path: Some(shown),
             text,
         });
         errors.append(&mut report.errors);
-        inventory.merge(std::mem::take(&mut report.estate.inventory));
+        let key = match &estates {
+            Some(m) if shown != "<stdin>" => m.estate_of(shown),
+            _ => None,
+        };
+        inventories
+            .entry(key)
+            .or_default()
+            .merge(std::mem::take(&mut report.estate.inventory));
     };
     let (stdin, files): (Vec<&PathBuf>, Vec<&PathBuf>) =
         paths.iter().partition(|p| p.as_os_str() == "-");
@@ -129,7 +145,16 @@ fn load(paths: &[PathBuf]) -> Result<(Inventory, Vec<InputError>)> {
             }),
         }
     }
-    Ok((inventory, errors))
+    let mut inventories: Vec<Estate> = inventories.into_iter().collect();
+    if estate_globs.is_empty() {
+        inventories.truncate(1);
+    } else {
+        // Files outside estate folders make an estate only when there are some.
+        inventories.retain(|(key, inv)| {
+            key.is_some() || !inv.bindings.is_empty() || !inv.roles.is_empty()
+        });
+    }
+    Ok((inventories, errors))
 }
 
 /// Every grant of the inventory whose subject passes `keep`.
@@ -226,12 +251,44 @@ pub fn run(args: RbacArgs) -> Result<u8> {
     if paths.is_empty() {
         paths.push(".".into());
     }
-    let (inv, errors) = load(&paths)?;
+    let (inventories, errors) = load(&paths, &args.estate)?;
     report_errors(&errors);
     let mut out = anstream::stdout().lock();
-    match who_can {
-        Some((verb, resource)) => who_can_cmd(&inv, verb, resource, &args, &mut out)?,
-        None => subject_cmd(&inv, first, &args, &mut out)?,
+    let split = !args.estate.is_empty();
+    let mut answers = Vec::new();
+    for (i, (estate, inv)) in inventories.iter().enumerate() {
+        // Shown relative to the working folder when it is under it.
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let name = estate
+            .as_deref()
+            .map(|e| input::display_path(e.strip_prefix(&cwd).unwrap_or(e)));
+        if split && args.format == Format::Text {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            match &name {
+                Some(n) => writeln!(out, "estate {n}:")?,
+                None => writeln!(out, "outside estate folders:")?,
+            }
+        }
+        let answer = match who_can {
+            Some((verb, resource)) => who_can_cmd(inv, verb, resource, &args, &mut out)?,
+            None => subject_cmd(inv, first, &args, &mut out)?,
+        };
+        if let Some(mut v) = answer {
+            if split {
+                v["estate"] = json!(name);
+            }
+            answers.push(v);
+        }
+    }
+    if args.format == Format::Json {
+        let v = if split {
+            json!({ "estates": answers })
+        } else {
+            answers.pop().unwrap_or_default()
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     }
     Ok(if errors.is_empty() {
         EXIT_CLEAN
@@ -246,7 +303,7 @@ fn who_can_cmd(
     resource: &str,
     args: &RbacArgs,
     out: &mut impl Write,
-) -> Result<()> {
+) -> Result<Option<serde_json::Value>> {
     // `deployments.apps` names the group, as kubectl writes it; without one, any group.
     let (resource, group) = match resource.split_once('.') {
         Some((r, g)) => (r, Some(if g == "core" { "" } else { g })),
@@ -276,8 +333,7 @@ fn who_can_cmd(
             "grants": found.iter().map(|g| grant_json(g)).collect::<Vec<_>>(),
             "unresolvedRoles": missing,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
-        return Ok(());
+        return Ok(Some(v));
     }
     let what = match ns {
         Some(n) => format!("{verb} {resource} in namespace {n}"),
@@ -292,10 +348,16 @@ fn who_can_cmd(
         }
     }
     write_missing(out, &missing)?;
-    Ok(())
+    Ok(None)
 }
 
-fn subject_cmd(inv: &Inventory, text: &str, args: &RbacArgs, out: &mut impl Write) -> Result<()> {
+/// Writes the answer, or returns it for JSON output.
+fn subject_cmd(
+    inv: &Inventory,
+    text: &str,
+    args: &RbacArgs,
+    out: &mut impl Write,
+) -> Result<Option<serde_json::Value>> {
     let query = parse_subject(text)?;
     let mut found = grants(inv, |s| query.matches(s));
     if let Some(n) = args.namespace.as_deref() {
@@ -322,8 +384,7 @@ fn subject_cmd(inv: &Inventory, text: &str, args: &RbacArgs, out: &mut impl Writ
             "grants": found.iter().map(grant_json).collect::<Vec<_>>(),
             "unresolvedRoles": missing,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
-        return Ok(());
+        return Ok(Some(v));
     }
     if found.is_empty() {
         writeln!(
@@ -337,7 +398,7 @@ fn subject_cmd(inv: &Inventory, text: &str, args: &RbacArgs, out: &mut impl Writ
         }
     }
     write_missing(out, &missing)?;
-    Ok(())
+    Ok(None)
 }
 
 fn write_grant(out: &mut impl Write, g: &Grant<'_>, show_subject: bool) -> Result<()> {

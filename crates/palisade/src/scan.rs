@@ -2,7 +2,7 @@
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -27,6 +27,7 @@ use rayon::prelude::*;
 
 use crate::baseline::{Baseline, BaselineEntry};
 use crate::cli::{ColorChoice, FormatSpec, ReportArgs, ReportFormat, RuleOptionArgs, ScanArgs};
+use crate::estates::EstateMap;
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
@@ -130,6 +131,10 @@ pub(crate) struct Run<'a> {
     pub(crate) summary: Summary,
     pub(crate) errors: Vec<InputError>,
     estate: Estate,
+    /// With estate globs: which estate a file belongs to, and the estates of matching
+    /// folders (`estate` then holds everything else).
+    estates: Option<EstateMap>,
+    split: BTreeMap<PathBuf, Estate>,
     min_severity: Severity,
     /// Severity overrides from the config.
     severity: HashMap<&'static str, Severity>,
@@ -144,7 +149,15 @@ impl Run<'_> {
     pub(crate) fn emit(&mut self, mut report: FileReport) -> Result<()> {
         self.summary.stats.add(&report.stats);
         self.errors.append(&mut report.errors);
-        self.estate.merge(std::mem::take(&mut report.estate));
+        let estate = std::mem::take(&mut report.estate);
+        let key = self
+            .estates
+            .as_ref()
+            .and_then(|m| m.estate_of(report.path.as_deref()?));
+        match key {
+            Some(key) => self.split.entry(key).or_default().merge(estate),
+            None => self.estate.merge(estate),
+        }
         if let Some(p) = &self.progress {
             p.inc(report.stats.files as u64);
         }
@@ -566,6 +579,8 @@ impl<'a> Pipeline<'a> {
             summary,
             errors: Vec::new(),
             estate: Estate::default(),
+            estates: None,
+            split: BTreeMap::new(),
             min_severity,
             severity: config
                 .as_ref()
@@ -602,13 +617,17 @@ impl<'a> Pipeline<'a> {
             ..
         } = self;
         let args = run.args;
-        let estate = std::mem::take(&mut run.estate);
-        // Handed over in parts: the estate's findings are never all expanded at once.
-        for mut part in engine.finish_in_parts(estate) {
-            if let Some(hook) = estate_hook {
-                part.iter_mut().for_each(hook);
+        // One estate after the other (files outside estate folders first), each handed over
+        // in parts: the estates' findings are never all expanded at once.
+        let estates = std::iter::once(std::mem::take(&mut run.estate))
+            .chain(std::mem::take(&mut run.split).into_values());
+        for estate in estates {
+            for mut part in engine.finish_in_parts(estate) {
+                if let Some(hook) = estate_hook {
+                    part.iter_mut().for_each(hook);
+                }
+                run.emit_findings(None, &mut part, true)?;
             }
-            run.emit_findings(None, &mut part, true)?;
         }
         if let Some(ex) = &exceptions {
             let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();
@@ -655,6 +674,14 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
             .cloned()
             .collect()
     };
+    pipeline.run.estates = EstateMap::new(
+        &args.estate,
+        &paths,
+        pipeline
+            .config
+            .as_ref()
+            .map(|c| (c.root.as_path(), c.estates.as_slice())),
+    )?;
     if stdin {
         scan_stdin(&pipeline.engine, &mut pipeline.run)?;
     }

@@ -463,3 +463,143 @@ fn approved_images_from_the_command_line_and_per_namespace_from_the_config() {
     ]);
     assert_eq!(codes(&report), ["b"]);
 }
+
+/// Two unrelated projects that both use namespace `monitoring`: one has a policy for its own
+/// pods, the other none.
+fn two_projects(dir: &Path) {
+    write(
+        dir,
+        "projects/metrics/policy.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: exporter, namespace: monitoring}\nspec:\n  podSelector:\n    matchLabels: {app: exporter}\n  policyTypes: [Ingress]\n",
+    );
+    write(
+        dir,
+        "projects/metrics/exporter.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: exporter, namespace: monitoring, labels: {app: exporter}}\nspec:\n  containers: [{name: c, image: registry.example.com/exporter:1}]\n",
+    );
+    write(
+        dir,
+        "projects/cache/memcached.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: memcached, namespace: monitoring, labels: {app: memcached}}\nspec:\n  containers: [{name: c, image: registry.example.com/memcached:1}]\n",
+    );
+    write(
+        dir,
+        "projects/cache/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: reader, namespace: monitoring}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\nsubjects:\n  - {kind: ServiceAccount, name: memcached, namespace: monitoring}\n",
+    );
+    write(
+        dir,
+        "projects/metrics/rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: monitoring}\nrules:\n  - {apiGroups: [\"\"], resources: [secrets], verbs: [get]}\n",
+    );
+}
+
+#[test]
+fn estates_keep_unrelated_projects_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    two_projects(dir.path());
+    let root = dir.path().join("projects");
+    let root = root.to_str().unwrap();
+    let net004 = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "NET004")
+            .map(|f| f["resource"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // One estate: the metrics project's policy makes `monitoring` look protected, so the
+    // cache project's pod is "not selected by any policy".
+    let (report, _) = json_scan(&["--no-config", "--select", "NET004", root]);
+    assert_eq!(net004(&report), ["memcached"]);
+    // One estate per project: the cache project has no policy at all (NET003's question).
+    let (report, _) = json_scan(&["--no-config", "--select", "NET", "--estate", "*", root]);
+    assert!(net004(&report).is_empty(), "{report}");
+    let net003: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "NET003")
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        net003
+            .iter()
+            .filter(|f| f.ends_with("cache/memcached.yaml"))
+            .count(),
+        1,
+        "{report}"
+    );
+    // The same from the config, relative to its folder.
+    let config = write(dir.path(), "palisade.yaml", "estates: [\"projects/*\"]\n");
+    let (report, _) = json_scan(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--select",
+        "NET004",
+        root,
+    ]);
+    assert!(net004(&report).is_empty(), "{report}");
+    // A glob that matches no folder leaves one estate.
+    let (report, _) = json_scan(&[
+        "--no-config",
+        "--select",
+        "NET004",
+        "--estate",
+        "none-*",
+        root,
+    ]);
+    assert_eq!(net004(&report), ["memcached"]);
+}
+
+#[test]
+fn rbac_answers_estate_by_estate() {
+    let dir = tempfile::tempdir().unwrap();
+    two_projects(dir.path());
+    let root = dir.path().join("projects");
+    // One estate: the cache project's binding resolves to the metrics project's Role.
+    let out = palisade()
+        .args(["rbac", "sa:monitoring/memcached", "--format", "json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["grants"].as_array().unwrap().len(), 1, "{v}");
+    // Per project: it refers to a Role its own estate does not hold.
+    let out = palisade()
+        .args([
+            "rbac",
+            "sa:monitoring/memcached",
+            "--format",
+            "json",
+            "--estate",
+            "*",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let estates = v["estates"].as_array().unwrap();
+    let names: Vec<&str> = estates
+        .iter()
+        .map(|e| e["estate"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{v}");
+    assert!(names[0].ends_with("projects/cache") && names[1].ends_with("projects/metrics"));
+    assert!(
+        estates
+            .iter()
+            .all(|e| e["grants"].as_array().unwrap().is_empty()),
+        "{v}"
+    );
+    assert_eq!(estates[0]["unresolvedRoles"].as_array().unwrap().len(), 1);
+    palisade()
+        .args(["rbac", "sa:monitoring/memcached", "--estate", "*"])
+        .arg(&root)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("projects/cache:\n"))
+        .stdout(predicate::str::contains("holds no permission"));
+}

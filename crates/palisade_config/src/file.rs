@@ -49,6 +49,12 @@ pub struct ConfigFile {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub exclude: Vec<Spanned<String>>,
+    /// Folders that are separate estates (clusters), as globs relative to this file's folder
+    /// (`*` matches one folder name, `**` any depth): estate-wide rules never combine objects
+    /// of two estates (`--estate` on the command line replaces this list).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub estates: Vec<Spanned<String>>,
     /// Rule options.
     #[serde(default)]
     pub options: RuleOptions,

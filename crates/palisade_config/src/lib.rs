@@ -70,6 +70,8 @@ pub struct Config {
     pub min_severity: Option<Severity>,
     pub include: Option<GlobSet>,
     pub exclude: Vec<String>,
+    /// Estate folder globs, relative to [`Config::root`].
+    pub estates: Vec<String>,
     pub exceptions: Exceptions,
     /// The admission webhook's policy (`serve:`).
     pub serve: ServeConfig,
@@ -383,6 +385,14 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
             )
         })?;
     }
+    for g in &raw.estates {
+        Glob::new(&g.value).map_err(|e| {
+            cx.at(
+                g,
+                format!("`{}` is not a valid glob: {}", g.value, e.kind()),
+            )
+        })?;
+    }
     let mut exceptions = Vec::with_capacity(raw.exceptions.len());
     for (i, spec) in raw.exceptions.into_iter().enumerate() {
         let code = rule_code(&spec.rule.value)
@@ -399,6 +409,7 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
         min_severity: raw.min_severity.map(Severity::from),
         include,
         exclude: raw.exclude.into_iter().map(|s| s.value).collect(),
+        estates: raw.estates.into_iter().map(|s| s.value).collect(),
         exceptions: Exceptions::new(exceptions, today()),
         serve,
     })
