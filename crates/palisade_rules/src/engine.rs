@@ -1,4 +1,3 @@
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 use palisade_diagnostics::{Finding, LineIndex};
@@ -115,7 +114,7 @@ pub trait FindingFilter: Send + Sync {
 /// Runs the selected rules over files, one document at a time.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
-    enabled: HashSet<&'static str>,
+    enabled: rustc_hash::FxHashSet<&'static str>,
     settings: Settings,
     filter: Option<Box<dyn FindingFilter>>,
     /// Shared text of the postponed findings, emptied by [`Engine::finish`].
