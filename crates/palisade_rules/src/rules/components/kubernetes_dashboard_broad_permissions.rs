@@ -33,9 +33,10 @@ declare_rule! {
     /// ## Why is this bad?
     /// The dashboard acts with its own ServiceAccount whenever login is skipped or a request
     /// carries no token, and any flaw in it (CVE-2018-18264) hands that ServiceAccount to the
-    /// attacker. Tesla's cluster was mined for cryptocurrency through a dashboard whose
-    /// ServiceAccount could read every Secret. The official manifests give it only its own
-    /// Secrets and metrics; users are meant to log in with their own token.
+    /// attacker. Tesla's cluster was mined for cryptocurrency through a dashboard left open
+    /// without a password, from which the attackers also found cloud credentials. The
+    /// official manifests give it only its own Secrets and metrics; users are meant to log in
+    /// with their own token.
     ///
     /// ## Example
     /// ```yaml
