@@ -155,6 +155,7 @@ impl Engine {
             path: source.path,
             text,
             lines: &lines,
+            shared_path: std::sync::OnceLock::new(),
         };
         let mut report = FileReport {
             path: source.path.map(str::to_owned),
