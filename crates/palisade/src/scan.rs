@@ -2,7 +2,7 @@
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,6 +33,8 @@ use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 /// How many files may be in flight at once (being checked, or checked and waiting to be
 /// written): with the estate, what a scan holds in memory.
 const WINDOW: usize = 32;
+/// Files larger than this are reported in parts of whole documents, as they are checked.
+const LARGE_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Command-line rule options, over the config's.
 /// Applies the rule options given on the command line over `s` (defaults, or the config).
@@ -382,39 +384,48 @@ fn exception_notices(
     notices
 }
 
-fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
+/// Checks one file, handing its report to `report`: in several parts, in order, for a file
+/// larger than [`LARGE_FILE_BYTES`].
+fn check_path(engine: &Engine, path: &std::path::Path, mut report: impl FnMut(FileReport)) {
     let shown = input::display_path(path);
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => engine.check_file(SourceFile {
-                path: Some(&shown),
-                text: &text,
-            }),
+            Ok(text) => {
+                let source = SourceFile {
+                    path: Some(&shown),
+                    text: &text,
+                };
+                if text.len() > LARGE_FILE_BYTES {
+                    engine.check_file_in_parts(source, report);
+                } else {
+                    report(engine.check_file(source));
+                }
+            }
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
                 let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let mut report = FileReport::for_file(Some(shown.clone()), bytes.len() as u64);
-                report.errors.push(InputError {
+                let mut r = FileReport::for_file(Some(shown.clone()), bytes.len() as u64);
+                r.errors.push(InputError {
                     file: Some(shown),
                     line,
                     column: 0,
                     message: "not valid UTF-8 (Kubernetes manifests must be UTF-8)".to_owned(),
                     kind: "encoding",
                 });
-                report
+                report(r);
             }
         },
         Err(e) => {
-            let mut report = FileReport::for_file(Some(shown.clone()), 0);
-            report.errors.push(InputError {
+            let mut r = FileReport::for_file(Some(shown.clone()), 0);
+            r.errors.push(InputError {
                 file: Some(shown),
                 line: 0,
                 column: 0,
                 message: format!("cannot read: {e}"),
                 kind: "io",
             });
-            report
+            report(r);
         }
     }
 }
@@ -718,7 +729,8 @@ fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result
         }),
         Condvar::new(),
     );
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, FileReport)>();
+    // `(file, Some(part))` for each part of a file's report, then `(file, None)`.
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<FileReport>)>();
     std::thread::scope(|scope| {
         let gate = &gate;
         let files = &files;
@@ -738,19 +750,35 @@ fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result
             });
             gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
                 // The writer is gone only after an error it reports itself.
-                let _ = tx.send((index, check_path(engine, path)));
+                check_path(engine, path, |part| {
+                    let _ = tx.send((index, Some(part)));
+                });
+                let _ = tx.send((index, None));
             });
         });
-        let mut waiting: BTreeMap<usize, FileReport> = BTreeMap::new();
+        // Parts received ahead of their turn, and whether their file is complete.
+        let mut waiting: BTreeMap<usize, (VecDeque<FileReport>, bool)> = BTreeMap::new();
         let mut next = 0;
         let mut result = Ok(());
-        for (index, report) in &rx {
-            waiting.insert(index, report);
-            while let Some(report) = waiting.remove(&next) {
-                next += 1;
-                result = run.emit(report);
-                if result.is_err() {
-                    break;
+        for (index, part) in &rx {
+            let entry = waiting.entry(index).or_default();
+            match part {
+                Some(report) => entry.0.push_back(report),
+                None => entry.1 = true,
+            }
+            while let Some((parts, complete)) = waiting.get_mut(&next) {
+                match parts.pop_front() {
+                    Some(report) => {
+                        result = run.emit(report);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    None if *complete => {
+                        waiting.remove(&next);
+                        next += 1;
+                    }
+                    None => break,
                 }
             }
             let (lock, moved) = gate;

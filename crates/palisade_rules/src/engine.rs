@@ -3,7 +3,7 @@ use std::sync::Mutex;
 use palisade_diagnostics::{Finding, LineIndex};
 use palisade_k8s::{Object, PodSpec, objects_in};
 use palisade_yaml::{
-    DocumentChunk, is_helm_action, parse_chunk, split_documents, template_in_document,
+    DocumentChunk, ParsedChunk, is_helm_action, parse_chunk, split_documents, template_in_document,
     template_marks,
 };
 use rayon::prelude::*;
@@ -101,6 +101,8 @@ impl FileReport {
 /// documents checked in parallel.
 const PARALLEL_DOCUMENTS: usize = 16;
 const PARALLEL_BYTES: usize = 256 * 1024;
+/// Documents per part in [`Engine::check_file_in_parts`].
+const PART_DOCUMENTS: usize = 512;
 
 /// The largest part [`Engine::finish_in_parts`] hands out.
 pub const FINISH_PART: usize = 4096;
@@ -207,6 +209,67 @@ impl Engine {
         report
     }
 
+    /// [`Engine::check_file`], with the findings handed to `part` a few hundred documents at
+    /// a time, in order: a file of hundreds of megabytes is never held as findings all at
+    /// once. The first part carries the file's statistics. A file that may be an un-rendered
+    /// Helm template (a `{{` opening a Helm action) is checked whole, as it is reported once,
+    /// as a template, and nothing else.
+    pub fn check_file_in_parts(&self, source: SourceFile<'_>, mut part: impl FnMut(FileReport)) {
+        let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
+        let marks = template_marks(text);
+        let chunks = split_documents(text);
+        if chunks.len() <= PART_DOCUMENTS {
+            part(self.check_file(source));
+            return;
+        }
+        // Parts are reported as they are checked, so whether the file is a template must be
+        // known first: only documents with a `{{` that opens a Helm action can make it one.
+        let may_be_template = |chunk: &DocumentChunk| {
+            marks_in(&marks, *chunk)
+                .iter()
+                .any(|&m| is_helm_action(text, m))
+        };
+        let template = chunks
+            .par_iter()
+            .filter(|chunk| may_be_template(chunk))
+            .any(|&chunk| {
+                let parsed = parse_chunk(text, chunk, false);
+                template_in_chunk(text, &parsed, marks_in(&marks, chunk)).is_some()
+            });
+        if template {
+            part(self.check_file(source));
+            return;
+        }
+        let lines = LineIndex::new(text);
+        let file = FileContext {
+            path: source.path,
+            text,
+            lines: &lines,
+            shared_path: std::sync::OnceLock::new(),
+        };
+        for (n, group) in chunks.chunks(PART_DOCUMENTS).enumerate() {
+            let mut report = FileReport {
+                path: source.path.map(str::to_owned),
+                ..FileReport::default()
+            };
+            if n == 0 {
+                report.stats.files = 1;
+                report.stats.bytes = source.text.len() as u64;
+            }
+            let checked: Vec<FileReport> = group
+                .par_iter()
+                .map(|&chunk| self.check_chunk(&file, chunk, &marks))
+                .collect();
+            for checked in checked {
+                report.absorb(checked);
+            }
+            report
+                .findings
+                .sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+            part(report);
+        }
+    }
+
     fn check_chunk(
         &self,
         file: &FileContext<'_>,
@@ -217,23 +280,9 @@ impl Engine {
         let piece = &file.text[chunk.start..chunk.end];
         let wants_comments = memchr::memmem::find(piece.as_bytes(), b"palisade:").is_some();
         let parsed = parse_chunk(file.text, chunk, wants_comments);
-        let chunk_marks = {
-            let from = marks.partition_point(|&m| m < chunk.start);
-            let to = marks.partition_point(|&m| m < chunk.end);
-            &marks[from..to]
-        };
+        let chunk_marks = marks_in(marks, chunk);
         if !chunk_marks.is_empty() {
-            // A template that does not even parse, or whose actions became YAML structure.
-            let broken = !parsed.errors.is_empty()
-                && chunk_marks.iter().any(|&m| is_helm_action(file.text, m));
-            out.template_at = if broken {
-                chunk_marks.first().copied()
-            } else {
-                parsed
-                    .documents
-                    .iter()
-                    .find_map(|d| template_in_document(d, chunk_marks))
-            };
+            out.template_at = template_in_chunk(file.text, &parsed, chunk_marks);
             if out.template_at.is_some() {
                 return out;
             }
@@ -468,6 +517,27 @@ impl Engine {
                 .collect();
             (!part.is_empty()).then_some(part)
         })
+    }
+}
+
+/// The template marks inside `chunk` (`marks` is sorted).
+fn marks_in(marks: &[usize], chunk: DocumentChunk) -> &[usize] {
+    let from = marks.partition_point(|&m| m < chunk.start);
+    let to = marks.partition_point(|&m| m < chunk.end);
+    &marks[from..to]
+}
+
+/// Where a chunk with template marks is an un-rendered Helm template: one that does not even
+/// parse, or whose actions became YAML structure.
+fn template_in_chunk(text: &str, parsed: &ParsedChunk<'_>, chunk_marks: &[usize]) -> Option<usize> {
+    let broken = !parsed.errors.is_empty() && chunk_marks.iter().any(|&m| is_helm_action(text, m));
+    if broken {
+        chunk_marks.first().copied()
+    } else {
+        parsed
+            .documents
+            .iter()
+            .find_map(|d| template_in_document(d, chunk_marks))
     }
 }
 
