@@ -19,8 +19,8 @@ use palisade_render::{
     SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
-    Engine, Estate, FileReport, FindingFilter, InputError, RuleInput, RuleMeta, Selection,
-    Settings, SourceFile, parse_version,
+    Engine, Estate, FileReport, FileRole, FindingFilter, InputError, RuleInput, RuleMeta,
+    Selection, Settings, SourceFile, parse_version,
 };
 
 use rayon::prelude::*;
@@ -382,14 +382,17 @@ fn exception_notices(
     notices
 }
 
-fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
+fn check_path(engine: &Engine, path: &std::path::Path, role: FileRole) -> FileReport {
     let shown = input::display_path(path);
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => engine.check_file(SourceFile {
-                path: Some(&shown),
-                text: &text,
-            }),
+            Ok(text) => engine.check_file_as(
+                SourceFile {
+                    path: Some(&shown),
+                    text: &text,
+                },
+                role,
+            ),
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
@@ -660,7 +663,8 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     }
     if !paths.is_empty() {
         let mut errors = Vec::new();
-        let mut files = input::collect_files(&paths, &excludes, &mut errors);
+        let input::Input { mut files, patches } =
+            input::collect_files(&paths, &excludes, &mut errors);
         if let Some(c) = &pipeline.config {
             let named: HashSet<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
             if let Some(include) = &c.include {
@@ -677,7 +681,7 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
         }
         pipeline.run.errors.extend(errors);
         pipeline.run.progress = progress_bar(&args.report, files.len());
-        scan_files(&pipeline.engine, &mut pipeline.run, files)?;
+        scan_files(&pipeline.engine, &mut pipeline.run, files, &patches)?;
         if let Some(p) = pipeline.run.progress.take() {
             p.finish_and_clear();
         }
@@ -720,13 +724,21 @@ fn batches(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
 
 /// Checks batches on a producer thread (each batch in parallel) while this thread writes the
 /// previous batch's findings in path order. At most three batches are alive at once.
-fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result<()> {
+fn scan_files(
+    engine: &Engine,
+    run: &mut Run<'_>,
+    files: Vec<PathBuf>,
+    patches: &input::Patches,
+) -> Result<()> {
     let batches = batches(files);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileReport>>(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for batch in batches {
-                let reports = batch.par_iter().map(|p| check_path(engine, p)).collect();
+                let reports = batch
+                    .par_iter()
+                    .map(|p| check_path(engine, p, patches.role(p)))
+                    .collect();
                 if tx.send(reports).is_err() {
                     break;
                 }
