@@ -25,7 +25,7 @@ pub use checklist::{
 pub use csv::{CSV_HEADER, CsvReporter};
 pub use fingerprint::{FINGERPRINT_KEY, fingerprint};
 pub use html::HtmlReporter;
-pub use json::{JSON_REPORT_VERSION, JsonReporter};
+pub use json::{JSON_REPORT_VERSION, JsonReporter, encode_finding};
 pub use junit::JunitReporter;
 pub use sarif::{SARIF_SCHEMA, SRCROOT, SarifReporter, level, security_severity};
 pub use summary::{ExceptionNotice, Summary};

@@ -60,9 +60,18 @@ pub(crate) struct FileContext<'d> {
     pub lines: &'d LineIndex,
     /// The file is a kustomize patch: its objects are fragments (see [`crate::FileRole`]).
     pub fragment: bool,
+    /// One shared copy of `path` for what outlives the file (the estate's subjects), made
+    /// on first use.
+    pub shared_path: std::sync::OnceLock<Option<std::sync::Arc<str>>>,
 }
 
 impl FileContext<'_> {
+    pub(crate) fn shared_path(&self) -> Option<std::sync::Arc<str>> {
+        self.shared_path
+            .get_or_init(|| self.path.map(std::sync::Arc::from))
+            .clone()
+    }
+
     /// Line, column, end line, end column and the source line of a range.
     pub(crate) fn locate(&self, range: palisade_diagnostics::TextRange) -> Located {
         let start = self.lines.line_col(range.start as usize, self.text);

@@ -1,4 +1,3 @@
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 use palisade_diagnostics::{Finding, LineIndex, TextRange};
@@ -134,7 +133,7 @@ pub trait FindingFilter: Send + Sync {
 /// Runs the selected rules over files, one document at a time.
 pub struct Engine {
     rules: Vec<&'static dyn Rule>,
-    enabled: HashSet<&'static str>,
+    enabled: rustc_hash::FxHashSet<&'static str>,
     settings: Settings,
     filter: Option<Box<dyn FindingFilter>>,
     /// Shared text of the postponed findings, emptied by [`Engine::finish`].
@@ -181,6 +180,7 @@ impl Engine {
             text,
             lines: &lines,
             fragment: role == FileRole::Patch,
+            shared_path: std::sync::OnceLock::new(),
         };
         let mut report = FileReport {
             path: source.path.map(str::to_owned),

@@ -1,8 +1,9 @@
 //! What the engine knows about the whole input once every object has been read: the facts
 //! that rules about one object need from others (ServiceAccounts, NetworkPolicies).
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use palisade_diagnostics::{
     ContainerRef, Finding, Fix, ObjectRef, PssRef, RelatedLocation, Section, Severity, Suppression,
@@ -59,15 +60,17 @@ impl Deferred {
 /// missing from it is simply stored again.
 #[derive(Default)]
 pub(crate) struct Pool {
-    heads: HashSet<Arc<Head>>,
-    places: HashSet<Arc<Place>>,
-    strings: HashSet<Arc<str>>,
-    objects: HashSet<Arc<ObjectRef>>,
+    // Interning hashes every postponed finding's parts: a fast hash, as nothing here is
+    // chosen by an attacker in a way that matters (a collision costs time, not correctness).
+    heads: FxHashSet<Arc<Head>>,
+    places: FxHashSet<Arc<Place>>,
+    strings: FxHashSet<Arc<str>>,
+    objects: FxHashSet<Arc<ObjectRef>>,
     /// Fixes by title; only the last few of each title are compared.
-    fixes: HashMap<Arc<str>, Vec<Arc<Fix>>>,
+    fixes: FxHashMap<Arc<str>, Vec<Arc<Fix>>>,
 }
 
-fn shared<T: std::hash::Hash + Eq>(set: &mut HashSet<Arc<T>>, value: T) -> Arc<T> {
+fn shared<T: std::hash::Hash + Eq>(set: &mut FxHashSet<Arc<T>>, value: T) -> Arc<T> {
     if let Some(found) = set.get(&value) {
         return found.clone();
     }

@@ -310,7 +310,8 @@ pub(crate) fn subject(cx: &mut Checker<'_, '_>) -> Arc<Subject> {
     let s = Arc::new(Subject {
         resource: me.resource,
         labels: cx.pod.map(|p| pairs(p.pod_labels())).unwrap_or_default(),
-        file: me.file.map(Arc::from),
+        // The file name is shared by every subject of the file.
+        file: me.file.and(cx.file.shared_path()),
         path: me.path,
         line: me.line,
         column: me.column,
