@@ -2,12 +2,12 @@
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -30,11 +30,9 @@ use crate::cli::{ColorChoice, FormatSpec, ReportArgs, ReportFormat, RuleOptionAr
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
-/// Files read and checked together before their findings are written. Small batches keep
-/// the findings in flight few (three batches are alive at once); larger ones did not scan
-/// faster on the benchmark corpus.
-const BATCH_FILES: usize = 16;
-const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// How many files may be in flight at once (being checked, or checked and waiting to be
+/// written): with the estate, what a scan holds in memory.
+const WINDOW: usize = 32;
 
 /// Command-line rule options, over the config's.
 /// Applies the rule options given on the command line over `s` (defaults, or the config).
@@ -705,53 +703,76 @@ fn progress_bar(args: &ReportArgs, files: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Splits files into batches of at most [`BATCH_FILES`] files or [`BATCH_BYTES`] bytes.
-fn batches(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut batch = Vec::new();
-    let mut bytes = 0u64;
-    for file in files {
-        bytes += std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        batch.push(file);
-        if batch.len() >= BATCH_FILES || bytes >= BATCH_BYTES {
-            out.push(std::mem::take(&mut batch));
-            bytes = 0;
-        }
-    }
-    if !batch.is_empty() {
-        out.push(batch);
-    }
-    out
+/// Where the writer is, for the workers: the files they may start are those less than
+/// [`WINDOW`] ahead of the next one to write.
+struct Gate {
+    next_to_write: usize,
+    stopped: bool,
 }
 
-/// Checks batches on a producer thread (each batch in parallel) while this thread writes the
-/// previous batch's findings in path order. At most three batches are alive at once.
+/// Checks files on the worker threads while this thread writes their findings in path order.
+/// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
+/// the next file as soon as they finish one (a slow file holds up only the writer, never
+/// the other workers); the writer puts the reports back in order.
 fn scan_files(
     engine: &Engine,
     run: &mut Run<'_>,
     files: Vec<PathBuf>,
     patches: &input::Patches,
 ) -> Result<()> {
-    let batches = batches(files);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileReport>>(1);
+    let gate = (
+        Mutex::new(Gate {
+            next_to_write: 0,
+            stopped: false,
+        }),
+        Condvar::new(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, FileReport)>();
     std::thread::scope(|scope| {
+        let gate = &gate;
+        let files = &files;
         scope.spawn(move || {
-            for batch in batches {
-                let reports = batch
-                    .par_iter()
-                    .map(|p| check_path(engine, p, patches.role(p)))
-                    .collect();
-                if tx.send(reports).is_err() {
+            let mut queue = files.iter().enumerate();
+            let gated = std::iter::from_fn(move || {
+                let (lock, moved) = gate;
+                let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let (index, _) = queue.clone().next()?;
+                while !g.stopped && index >= g.next_to_write + WINDOW {
+                    g = moved.wait(g).unwrap_or_else(PoisonError::into_inner);
+                }
+                if g.stopped {
+                    return None;
+                }
+                queue.next()
+            });
+            gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
+                // The writer is gone only after an error it reports itself.
+                let _ = tx.send((index, check_path(engine, path, patches.role(path))));
+            });
+        });
+        let mut waiting: BTreeMap<usize, FileReport> = BTreeMap::new();
+        let mut next = 0;
+        let mut result = Ok(());
+        for (index, report) in &rx {
+            waiting.insert(index, report);
+            while let Some(report) = waiting.remove(&next) {
+                next += 1;
+                result = run.emit(report);
+                if result.is_err() {
                     break;
                 }
             }
-        });
-        for reports in rx {
-            for report in reports {
-                run.emit(report)?;
+            let (lock, moved) = gate;
+            let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            g.next_to_write = next;
+            g.stopped = result.is_err();
+            moved.notify_all();
+            drop(g);
+            if result.is_err() {
+                break;
             }
         }
-        Ok(())
+        result
     })
 }
 

@@ -178,7 +178,7 @@ impl<'c, 'd> Checker<'c, 'd> {
     pub fn defer(
         &mut self,
         candidates: Vec<Finding>,
-        decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + 'static,
+        decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + Sync + 'static,
     ) {
         self.estate.pending.push(crate::estate::Pending {
             candidates,
