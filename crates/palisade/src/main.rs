@@ -7,6 +7,7 @@ mod cluster_cmd;
 mod fix_cmd;
 mod init;
 mod input;
+mod kustomize;
 mod node_cmd;
 mod rbac_cmd;
 mod rules_cmd;

@@ -19,8 +19,8 @@ use palisade_render::{
     SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
-    Engine, Estate, FileReport, FindingFilter, InputError, RuleInput, RuleMeta, Selection,
-    Settings, SourceFile, parse_version,
+    Engine, Estate, FileReport, FileRole, FindingFilter, InputError, RuleInput, RuleMeta,
+    Selection, Settings, SourceFile, parse_version,
 };
 
 use rayon::prelude::*;
@@ -386,7 +386,12 @@ fn exception_notices(
 
 /// Checks one file, handing its report to `report`: in several parts, in order, for a file
 /// larger than [`LARGE_FILE_BYTES`].
-fn check_path(engine: &Engine, path: &std::path::Path, mut report: impl FnMut(FileReport)) {
+fn check_path(
+    engine: &Engine,
+    path: &std::path::Path,
+    role: FileRole,
+    mut report: impl FnMut(FileReport),
+) {
     let shown = input::display_path(path);
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -396,9 +401,9 @@ fn check_path(engine: &Engine, path: &std::path::Path, mut report: impl FnMut(Fi
                     text: &text,
                 };
                 if text.len() > LARGE_FILE_BYTES {
-                    engine.check_file_in_parts(source, report);
+                    engine.check_file_in_parts(source, role, report);
                 } else {
-                    report(engine.check_file(source));
+                    report(engine.check_file_as(source, role));
                 }
             }
             Err(e) => {
@@ -671,7 +676,8 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     }
     if !paths.is_empty() {
         let mut errors = Vec::new();
-        let mut files = input::collect_files(&paths, &excludes, &mut errors);
+        let input::Input { mut files, patches } =
+            input::collect_files(&paths, &excludes, &mut errors);
         if let Some(c) = &pipeline.config {
             let named: HashSet<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
             if let Some(include) = &c.include {
@@ -688,7 +694,7 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
         }
         pipeline.run.errors.extend(errors);
         pipeline.run.progress = progress_bar(&args.report, files.len());
-        scan_files(&pipeline.engine, &mut pipeline.run, files)?;
+        scan_files(&pipeline.engine, &mut pipeline.run, files, &patches)?;
         if let Some(p) = pipeline.run.progress.take() {
             p.finish_and_clear();
         }
@@ -721,7 +727,12 @@ struct Gate {
 /// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
 /// the next file as soon as they finish one (a slow file holds up only the writer, never
 /// the other workers); the writer puts the reports back in order.
-fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result<()> {
+fn scan_files(
+    engine: &Engine,
+    run: &mut Run<'_>,
+    files: Vec<PathBuf>,
+    patches: &input::Patches,
+) -> Result<()> {
     let gate = (
         Mutex::new(Gate {
             next_to_write: 0,
@@ -750,7 +761,7 @@ fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result
             });
             gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
                 // The writer is gone only after an error it reports itself.
-                check_path(engine, path, |part| {
+                check_path(engine, path, patches.role(path), |part| {
                     let _ = tx.send((index, Some(part)));
                 });
                 let _ = tx.send((index, None));

@@ -58,6 +58,8 @@ pub(crate) struct FileContext<'d> {
     pub path: Option<&'d str>,
     pub text: &'d str,
     pub lines: &'d LineIndex,
+    /// The file is a kustomize patch: its objects are fragments (see [`crate::FileRole`]).
+    pub fragment: bool,
     /// One shared copy of `path` for what outlives the file (the estate's subjects), made
     /// on first use.
     pub shared_path: std::sync::OnceLock<Option<std::sync::Arc<str>>>,
@@ -195,6 +197,12 @@ impl<'c, 'd> Checker<'c, 'd> {
             line: Some(at.line),
             column: Some(at.column),
         }
+    }
+
+    /// Whether the object is a fragment: it comes from a kustomize patch file, and is merged
+    /// into a base's object before it is applied (see [`crate::FileRole`]).
+    pub fn is_fragment(&self) -> bool {
+        self.file.fragment
     }
 
     /// The facts this object contributes to the estate, for rules that judge across objects.

@@ -864,7 +864,7 @@ impl SubjectFact {
 
 /// Records the current object in the checker's inventory, once per object.
 pub fn collect(cx: &mut Checker<'_, '_>) {
-    if cx.estate.inventory.collected {
+    if cx.estate.inventory.collected || cx.is_fragment() {
         return;
     }
     cx.estate.inventory.collected = true;

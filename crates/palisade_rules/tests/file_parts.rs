@@ -2,7 +2,7 @@
 //! what `check_file` reports, and a file that is an un-rendered Helm template anywhere is
 //! still reported whole, as a template.
 
-use palisade_rules::{Engine, FileReport, Settings, SourceFile, all_rules};
+use palisade_rules::{Engine, FileReport, FileRole, Settings, SourceFile, all_rules};
 
 fn engine() -> Engine {
     Engine::new(all_rules().to_vec(), Settings::default())
@@ -35,6 +35,7 @@ fn in_parts(text: &str) -> Vec<FileReport> {
             path: Some("big.yaml"),
             text,
         },
+        FileRole::Complete,
         |p| parts.push(p),
     );
     parts
@@ -86,7 +87,10 @@ fn a_helm_template_anywhere_makes_the_whole_file_one_template_report() {
     let (findings, errors, stats) = summary(&parts);
     assert_eq!(findings, "[]");
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("un-rendered Helm template"), "{errors:?}");
+    assert!(
+        errors[0].contains("un-rendered Helm template"),
+        "{errors:?}"
+    );
     assert_eq!(stats[3], 1);
     assert_eq!(summary(&parts), summary(&[whole(&text)]));
 }
