@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use palisade_diagnostics::Applicability;
 use palisade_fix::{FixContext, FixOptions, FixOutcome, fix_text, fix_text_in, unified_diff};
 use palisade_k8s::Quantity;
-use palisade_rules::{DefaultResources, Engine, Selection, Settings, SourceFile};
+use palisade_rules::{DefaultResources, Engine, FileRole, Selection, Settings, SourceFile};
 use rayon::prelude::*;
 
 use crate::cli::FixArgs;
@@ -53,15 +53,18 @@ struct FileResult {
 
 /// The facts every file contributes (ServiceAccounts, NetworkPolicies), so that each file is
 /// fixed knowing the others, as `scan` judges them.
-fn facts(engine: &Engine, files: &[PathBuf]) -> FixContext {
+fn facts(engine: &Engine, files: &[PathBuf], patches: &input::Patches) -> FixContext {
     let parts: Vec<FixContext> = files
         .par_iter()
         .filter_map(|p| {
             let text = std::fs::read_to_string(p).ok()?;
-            let report = engine.check_file(SourceFile {
-                path: None,
-                text: &text,
-            });
+            let report = engine.check_file_as(
+                SourceFile {
+                    path: None,
+                    text: &text,
+                },
+                patches.role(p),
+            );
             Some(FixContext {
                 service_accounts: report.estate.service_accounts,
                 network_policies: report.estate.network_policies,
@@ -155,6 +158,7 @@ pub fn run(args: FixArgs) -> Result<u8> {
     let engine = Engine::new(rules, settings(&args)?);
     let options = FixOptions {
         unsafe_fixes: args.unsafe_fixes,
+        ..FixOptions::default()
     };
     let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
     let paths: Vec<PathBuf> = args
@@ -191,11 +195,19 @@ pub fn run(args: FixArgs) -> Result<u8> {
         });
     } else {
         let excludes = input::exclude_set(&args.exclude)?;
-        let files = input::collect_files(&paths, &excludes, &mut input_errors);
-        let context = (files.len() > 1).then(|| facts(&engine, &files));
+        let input::Input { files, patches } =
+            input::collect_files(&paths, &excludes, &mut input_errors);
+        let context = (files.len() > 1).then(|| facts(&engine, &files, &patches));
+        // Kustomize patches are fixed as fragments, as `scan` checks them: only what they set.
         results = files
             .par_iter()
-            .map(|p| fix_one(&engine, p, options, context.as_ref()))
+            .map(|p| {
+                let options = FixOptions {
+                    role: patches.role(p),
+                    ..options
+                };
+                fix_one(&engine, p, options, context.as_ref())
+            })
             .collect();
     }
 
@@ -336,20 +348,22 @@ fn json_patches(
     paths: &[PathBuf],
     options: FixOptions,
 ) -> Result<u8> {
-    let mut inputs: Vec<(String, String)> = Vec::new();
+    let mut inputs: Vec<(String, String, FileRole)> = Vec::new();
     let mut errors = 0usize;
     if stdin {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .context("reading stdin (it must be UTF-8)")?;
-        inputs.push(("<stdin>".to_owned(), text));
+        inputs.push(("<stdin>".to_owned(), text, FileRole::Complete));
     } else {
         let excludes = input::exclude_set(&args.exclude)?;
         let mut input_errors = Vec::new();
-        for file in input::collect_files(paths, &excludes, &mut input_errors) {
+        let input::Input { files, patches } =
+            input::collect_files(paths, &excludes, &mut input_errors);
+        for file in files {
             match std::fs::read_to_string(&file) {
-                Ok(text) => inputs.push((input::display_path(&file), text)),
+                Ok(text) => inputs.push((input::display_path(&file), text, patches.role(&file))),
                 Err(e) => {
                     errors += 1;
                     eprintln!("{}: error: cannot read: {e}", file.display());
@@ -366,12 +380,15 @@ fn json_patches(
         }
     }
     let mut out = Vec::new();
-    for (name, text) in &inputs {
+    for (name, text, role) in &inputs {
         let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut report = engine.check_file(SourceFile {
-            path: Some(name),
-            text: body,
-        });
+        let mut report = engine.check_file_as(
+            SourceFile {
+                path: Some(name),
+                text: body,
+            },
+            *role,
+        );
         let estate = std::mem::take(&mut report.estate);
         let mut findings = report.findings;
         findings.extend(engine.finish(estate));

@@ -8,6 +8,9 @@ use anyhow::{Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_rules::InputError;
 
+use crate::kustomize;
+pub use crate::kustomize::Patches;
+
 /// The extensions scanned when walking folders.
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
@@ -39,19 +42,33 @@ pub fn display_path(path: &Path) -> String {
     s.strip_prefix("./").unwrap_or(&s).to_owned()
 }
 
-/// Expands paths into a sorted list of files. Missing paths become input errors; the rest is
-/// still scanned.
-pub fn collect_files(
-    paths: &[PathBuf],
-    excludes: &GlobSet,
-    errors: &mut Vec<InputError>,
-) -> Vec<PathBuf> {
+/// The files to scan, and what the kustomizations among them say about them.
+pub struct Input {
+    /// Sorted, without duplicates.
+    pub files: Vec<PathBuf>,
+    pub patches: Patches,
+}
+
+/// Expands paths into a sorted list of files, and reads the kustomization files found on the
+/// way (see [`crate::kustomize`]). Missing paths and malformed kustomizations become input
+/// errors; the rest is still scanned.
+pub fn collect_files(paths: &[PathBuf], excludes: &GlobSet, errors: &mut Vec<InputError>) -> Input {
     let mut files = Vec::new();
+    let mut kustomizations = Vec::new();
     for root in paths {
         if root.is_file() {
             // A file named explicitly is scanned whatever its extension.
             if !excluded(root, excludes) {
                 files.push(root.clone());
+                // Its folder's kustomization says whether it is a patch.
+                let dir = root.parent().filter(|d| !d.as_os_str().is_empty());
+                let dir = dir.unwrap_or(Path::new("."));
+                kustomizations.extend(
+                    kustomize::FILE_NAMES
+                        .iter()
+                        .map(|n| dir.join(n))
+                        .filter(|k| k.is_file()),
+                );
             }
             continue;
         }
@@ -77,13 +94,17 @@ pub fn collect_files(
             match entry {
                 Ok(entry) => {
                     let path = entry.path();
-                    let wanted = entry.file_type().is_some_and(|t| t.is_file())
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    let wanted = is_file
                         && path
                             .extension()
                             .and_then(|e| e.to_str())
                             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
                     if wanted && !excluded(path, excludes) {
                         files.push(path.to_owned());
+                    }
+                    if is_file && kustomize::is_kustomization(path) && !excluded(path, excludes) {
+                        kustomizations.push(path.to_owned());
                     }
                 }
                 Err(e) => errors.push(InputError {
@@ -98,7 +119,12 @@ pub fn collect_files(
     }
     files.sort();
     files.dedup();
-    files
+    let mut patches = Patches::default();
+    if !kustomizations.is_empty() {
+        let scanned = |k: &Path| files.binary_search_by(|f| f.as_path().cmp(k)).is_ok();
+        patches.read_all(kustomizations, &scanned, errors);
+    }
+    Input { files, patches }
 }
 
 /// A piece of the stdin stream made of whole documents.

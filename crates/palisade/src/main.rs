@@ -8,6 +8,7 @@ mod estates;
 mod fix_cmd;
 mod init;
 mod input;
+mod kustomize;
 mod node_cmd;
 mod rbac_cmd;
 mod rules_cmd;

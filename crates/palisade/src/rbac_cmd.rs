@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use palisade_diagnostics::RelatedLocation;
 use palisade_rules::inventory::{BindingFact, Inventory, RbacRule, RoleFact, SubjectFact};
 use palisade_rules::{
-    Engine, InputError, Settings, SourceFile, all_rules, dangerous_in, is_full_wildcard,
+    Engine, FileRole, InputError, Settings, SourceFile, all_rules, dangerous_in, is_full_wildcard,
 };
 use serde_json::json;
 
@@ -108,11 +108,14 @@ fn load(paths: &[PathBuf], estate_globs: &[String]) -> Result<(Vec<Estate>, Vec<
     let estates = EstateMap::new(estate_globs, paths, None)?;
     let mut inventories: BTreeMap<Option<PathBuf>, Inventory> = BTreeMap::new();
     inventories.insert(None, Inventory::default());
-    let mut absorb = |text: &str, shown: &str, errors: &mut Vec<InputError>| {
-        let mut report = engine.check_file(SourceFile {
-            path: Some(shown),
-            text,
-        });
+    let mut absorb = |text: &str, shown: &str, role: FileRole, errors: &mut Vec<InputError>| {
+        let mut report = engine.check_file_as(
+            SourceFile {
+                path: Some(shown),
+                text,
+            },
+            role,
+        );
         errors.append(&mut report.errors);
         let key = match &estates {
             Some(m) if shown != "<stdin>" => m.estate_of(shown),
@@ -129,13 +132,15 @@ fn load(paths: &[PathBuf], estate_globs: &[String]) -> Result<(Vec<Estate>, Vec<
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
             .context("cannot read stdin")?;
-        absorb(&text, "<stdin>", &mut errors);
+        absorb(&text, "<stdin>", FileRole::Complete, &mut errors);
     }
     let files: Vec<PathBuf> = files.into_iter().cloned().collect();
-    for file in input::collect_files(&files, &excludes, &mut errors) {
+    let input::Input { files, patches } = input::collect_files(&files, &excludes, &mut errors);
+    for file in files {
         let shown = input::display_path(&file);
         match std::fs::read_to_string(&file) {
-            Ok(text) => absorb(&text, &shown, &mut errors),
+            // A patch's RBAC objects are merged into their base's: counted there.
+            Ok(text) => absorb(&text, &shown, patches.role(&file), &mut errors),
             Err(e) => errors.push(InputError {
                 file: Some(shown),
                 line: 0,

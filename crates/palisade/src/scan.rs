@@ -2,12 +2,12 @@
 //! reported in path order before the next one is read, so memory stays bounded by the batch.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,8 +19,8 @@ use palisade_render::{
     SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
-    Engine, Estate, FileReport, FindingFilter, InputError, RuleInput, RuleMeta, Selection,
-    Settings, SourceFile, parse_version,
+    Engine, Estate, FileReport, FileRole, FindingFilter, InputError, RuleInput, RuleMeta,
+    Selection, Settings, SourceFile, parse_version,
 };
 
 use rayon::prelude::*;
@@ -31,9 +31,11 @@ use crate::estates::EstateMap;
 use crate::input::{self, Segments};
 use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
-/// Files read and checked together before their findings are written.
-const BATCH_FILES: usize = 128;
-const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+/// How many files may be in flight at once (being checked, or checked and waiting to be
+/// written): with the estate, what a scan holds in memory.
+const WINDOW: usize = 32;
+/// Files larger than this are reported in parts of whole documents, as they are checked.
+const LARGE_FILE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Command-line rule options, over the config's.
 /// Applies the rule options given on the command line over `s` (defaults, or the config).
@@ -395,39 +397,53 @@ fn exception_notices(
     notices
 }
 
-fn check_path(engine: &Engine, path: &std::path::Path) -> FileReport {
+/// Checks one file, handing its report to `report`: in several parts, in order, for a file
+/// larger than [`LARGE_FILE_BYTES`].
+fn check_path(
+    engine: &Engine,
+    path: &std::path::Path,
+    role: FileRole,
+    mut report: impl FnMut(FileReport),
+) {
     let shown = input::display_path(path);
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => engine.check_file(SourceFile {
-                path: Some(&shown),
-                text: &text,
-            }),
+            Ok(text) => {
+                let source = SourceFile {
+                    path: Some(&shown),
+                    text: &text,
+                };
+                if text.len() > LARGE_FILE_BYTES {
+                    engine.check_file_in_parts(source, role, report);
+                } else {
+                    report(engine.check_file_as(source, role));
+                }
+            }
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
                 let bytes = e.as_bytes();
                 let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let mut report = FileReport::for_file(Some(shown.clone()), bytes.len() as u64);
-                report.errors.push(InputError {
+                let mut r = FileReport::for_file(Some(shown.clone()), bytes.len() as u64);
+                r.errors.push(InputError {
                     file: Some(shown),
                     line,
                     column: 0,
                     message: "not valid UTF-8 (Kubernetes manifests must be UTF-8)".to_owned(),
                     kind: "encoding",
                 });
-                report
+                report(r);
             }
         },
         Err(e) => {
-            let mut report = FileReport::for_file(Some(shown.clone()), 0);
-            report.errors.push(InputError {
+            let mut r = FileReport::for_file(Some(shown.clone()), 0);
+            r.errors.push(InputError {
                 file: Some(shown),
                 line: 0,
                 column: 0,
                 message: format!("cannot read: {e}"),
                 kind: "io",
             });
-            report
+            report(r);
         }
     }
 }
@@ -687,7 +703,8 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
     }
     if !paths.is_empty() {
         let mut errors = Vec::new();
-        let mut files = input::collect_files(&paths, &excludes, &mut errors);
+        let input::Input { mut files, patches } =
+            input::collect_files(&paths, &excludes, &mut errors);
         if let Some(c) = &pipeline.config {
             let named: HashSet<&PathBuf> = paths.iter().filter(|p| p.is_file()).collect();
             if let Some(include) = &c.include {
@@ -704,7 +721,7 @@ pub fn run_with(args: ScanArgs, collect: Option<Rc<RefCell<Collected>>>) -> Resu
         }
         pipeline.run.errors.extend(errors);
         pipeline.run.progress = progress_bar(&args.report, files.len());
-        scan_files(&pipeline.engine, &mut pipeline.run, files)?;
+        scan_files(&pipeline.engine, &mut pipeline.run, files, &patches)?;
         if let Some(p) = pipeline.run.progress.take() {
             p.finish_and_clear();
         }
@@ -726,45 +743,93 @@ fn progress_bar(args: &ReportArgs, files: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Splits files into batches of at most [`BATCH_FILES`] files or [`BATCH_BYTES`] bytes.
-fn batches(files: Vec<PathBuf>) -> Vec<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut batch = Vec::new();
-    let mut bytes = 0u64;
-    for file in files {
-        bytes += std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        batch.push(file);
-        if batch.len() >= BATCH_FILES || bytes >= BATCH_BYTES {
-            out.push(std::mem::take(&mut batch));
-            bytes = 0;
-        }
-    }
-    if !batch.is_empty() {
-        out.push(batch);
-    }
-    out
+/// Where the writer is, for the workers: the files they may start are those less than
+/// [`WINDOW`] ahead of the next one to write.
+struct Gate {
+    next_to_write: usize,
+    stopped: bool,
 }
 
-/// Checks batches on a producer thread (each batch in parallel) while this thread writes the
-/// previous batch's findings in path order. At most three batches are alive at once.
-fn scan_files(engine: &Engine, run: &mut Run<'_>, files: Vec<PathBuf>) -> Result<()> {
-    let batches = batches(files);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<FileReport>>(1);
+/// Checks files on the worker threads while this thread writes their findings in path order.
+/// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
+/// the next file as soon as they finish one (a slow file holds up only the writer, never
+/// the other workers); the writer puts the reports back in order.
+fn scan_files(
+    engine: &Engine,
+    run: &mut Run<'_>,
+    files: Vec<PathBuf>,
+    patches: &input::Patches,
+) -> Result<()> {
+    let gate = (
+        Mutex::new(Gate {
+            next_to_write: 0,
+            stopped: false,
+        }),
+        Condvar::new(),
+    );
+    // `(file, Some(part))` for each part of a file's report, then `(file, None)`.
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<FileReport>)>();
     std::thread::scope(|scope| {
+        let gate = &gate;
+        let files = &files;
         scope.spawn(move || {
-            for batch in batches {
-                let reports = batch.par_iter().map(|p| check_path(engine, p)).collect();
-                if tx.send(reports).is_err() {
-                    break;
+            let mut queue = files.iter().enumerate();
+            let gated = std::iter::from_fn(move || {
+                let (lock, moved) = gate;
+                let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let (index, _) = queue.clone().next()?;
+                while !g.stopped && index >= g.next_to_write + WINDOW {
+                    g = moved.wait(g).unwrap_or_else(PoisonError::into_inner);
+                }
+                if g.stopped {
+                    return None;
+                }
+                queue.next()
+            });
+            gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
+                // The writer is gone only after an error it reports itself.
+                check_path(engine, path, patches.role(path), |part| {
+                    let _ = tx.send((index, Some(part)));
+                });
+                let _ = tx.send((index, None));
+            });
+        });
+        // Parts received ahead of their turn, and whether their file is complete.
+        let mut waiting: BTreeMap<usize, (VecDeque<FileReport>, bool)> = BTreeMap::new();
+        let mut next = 0;
+        let mut result = Ok(());
+        for (index, part) in &rx {
+            let entry = waiting.entry(index).or_default();
+            match part {
+                Some(report) => entry.0.push_back(report),
+                None => entry.1 = true,
+            }
+            while let Some((parts, complete)) = waiting.get_mut(&next) {
+                match parts.pop_front() {
+                    Some(report) => {
+                        result = run.emit(report);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    None if *complete => {
+                        waiting.remove(&next);
+                        next += 1;
+                    }
+                    None => break,
                 }
             }
-        });
-        for reports in rx {
-            for report in reports {
-                run.emit(report)?;
+            let (lock, moved) = gate;
+            let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            g.next_to_write = next;
+            g.stopped = result.is_err();
+            moved.notify_all();
+            drop(g);
+            if result.is_err() {
+                break;
             }
         }
-        Ok(())
+        result
     })
 }
 

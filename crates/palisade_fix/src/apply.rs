@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use palisade_diagnostics::{Applicability, Finding};
-use palisade_rules::{Engine, NetworkPolicyFact, ServiceAccountFact, SourceFile};
+use palisade_rules::{Engine, FileRole, NetworkPolicyFact, ServiceAccountFact, SourceFile};
 use palisade_yaml::{Document, DocumentChunk, ParsedChunk, parse_chunk, split_documents};
 
 use crate::lower::{Edit, apply_edits, text_edits};
@@ -18,6 +18,9 @@ const MAX_PASSES: usize = 16;
 pub struct FixOptions {
     /// Also apply fixes that may change how a workload runs.
     pub unsafe_fixes: bool,
+    /// What the file is: a kustomize patch is checked as a fragment, so fields it leaves to
+    /// its base are not added to it.
+    pub role: FileRole,
 }
 
 /// What the other files of the input say, for decisions across files (the ServiceAccount
@@ -90,9 +93,10 @@ fn check(
     engine: &Engine,
     path: Option<&str>,
     text: &str,
+    role: FileRole,
     context: Option<&FixContext>,
 ) -> (Vec<Finding>, Vec<String>) {
-    let mut report = engine.check_file(SourceFile { path, text });
+    let mut report = engine.check_file_as(SourceFile { path, text }, role);
     let errors = report
         .errors
         .iter()
@@ -158,7 +162,7 @@ pub fn fix_text_in(
         left,
         error,
     };
-    let (first, errors) = check(engine, path, body, context);
+    let (first, errors) = check(engine, path, body, options.role, context);
     if !errors.is_empty() {
         let pending = first
             .iter()
@@ -246,7 +250,7 @@ pub fn fix_text_in(
         }
         drop(parsed);
         current = apply_edits(&current, &accepted);
-        let (next, errors) = check(engine, path, &current, context);
+        let (next, errors) = check(engine, path, &current, options.role, context);
         if !errors.is_empty() {
             return unchanged(
                 Vec::new(),

@@ -422,7 +422,10 @@ fn run(case: &Case, case_doc: &Document<'_>, dir: &Path) -> Result<(), String> {
         &engine,
         Some("case.yaml"),
         &source,
-        FixOptions { unsafe_fixes: true },
+        FixOptions {
+            unsafe_fixes: true,
+            ..FixOptions::default()
+        },
     );
     if let Some(e) = outcome.error {
         return Err(format!("fix failed: {e}"));

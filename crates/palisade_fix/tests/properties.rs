@@ -64,7 +64,10 @@ fn is_comment_line(line: &str) -> bool {
 
 /// Checks every law on one text; `Err` says which one broke.
 fn laws(engine: &Engine, name: &str, text: &str) -> Result<(), String> {
-    let options = FixOptions { unsafe_fixes: true };
+    let options = FixOptions {
+        unsafe_fixes: true,
+        ..FixOptions::default()
+    };
     let before = engine.check_file(SourceFile {
         path: Some(name),
         text,

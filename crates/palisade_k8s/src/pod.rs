@@ -122,7 +122,9 @@ impl<'d> PodSpec<'d> {
                     continue;
                 };
                 for (index, &c) in doc.items(list).iter().enumerate() {
-                    if !doc.is_mapping(c) {
+                    // A strategic-merge directive of a kustomize patch (`- $patch: replace`,
+                    // or a container with `$patch: delete`): not a container that will run.
+                    if !doc.is_mapping(c) || doc.get(c, "$patch").is_some() {
                         continue;
                     }
                     let name = doc

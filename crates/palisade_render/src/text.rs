@@ -245,6 +245,15 @@ impl<W: Write> Reporter for TextReporter<W> {
                 plural(st.templates)
             ));
         }
+        if st.fragments > 0 {
+            details.push(format!(
+                "{} kustomize patch fragment{} ({} finding{} about fields left to the base not reported)",
+                st.fragments,
+                plural(st.fragments),
+                st.fragment_findings,
+                plural(st.fragment_findings)
+            ));
+        }
         if s.errors > 0 {
             details.push(format!(
                 "{red}{} input error{}{red:#}",

@@ -58,9 +58,20 @@ pub(crate) struct FileContext<'d> {
     pub path: Option<&'d str>,
     pub text: &'d str,
     pub lines: &'d LineIndex,
+    /// The file is a kustomize patch: its objects are fragments (see [`crate::FileRole`]).
+    pub fragment: bool,
+    /// One shared copy of `path` for what outlives the file (the estate's subjects), made
+    /// on first use.
+    pub shared_path: std::sync::OnceLock<Option<std::sync::Arc<str>>>,
 }
 
 impl FileContext<'_> {
+    pub(crate) fn shared_path(&self) -> Option<std::sync::Arc<str>> {
+        self.shared_path
+            .get_or_init(|| self.path.map(std::sync::Arc::from))
+            .clone()
+    }
+
     /// Line, column, end line, end column and the source line of a range.
     pub(crate) fn locate(&self, range: palisade_diagnostics::TextRange) -> Located {
         let start = self.lines.line_col(range.start as usize, self.text);
@@ -167,7 +178,7 @@ impl<'c, 'd> Checker<'c, 'd> {
     pub fn defer(
         &mut self,
         candidates: Vec<Finding>,
-        decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + 'static,
+        decide: impl FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + Sync + 'static,
     ) {
         self.estate.pending.push(crate::estate::Pending {
             candidates,
@@ -186,6 +197,12 @@ impl<'c, 'd> Checker<'c, 'd> {
             line: Some(at.line),
             column: Some(at.column),
         }
+    }
+
+    /// Whether the object is a fragment: it comes from a kustomize patch file, and is merged
+    /// into a base's object before it is applied (see [`crate::FileRole`]).
+    pub fn is_fragment(&self) -> bool {
+        self.file.fragment
     }
 
     /// The facts this object contributes to the estate, for rules that judge across objects.

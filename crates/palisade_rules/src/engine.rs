@@ -1,10 +1,10 @@
 use std::sync::Mutex;
 
-use palisade_diagnostics::{Finding, LineIndex};
+use palisade_diagnostics::{Finding, LineIndex, TextRange};
 use palisade_k8s::{Object, PodSpec, objects_in};
 use palisade_yaml::{
-    DocumentChunk, is_helm_action, parse_chunk, split_documents, template_in_document,
-    template_marks,
+    DocumentChunk, NodeId, ParsedChunk, is_helm_action, parse_chunk, split_documents,
+    template_in_document, template_marks,
 };
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,6 +27,18 @@ pub struct SourceFile<'a> {
     pub text: &'a str,
 }
 
+/// What a file is to the tool that builds the manifests from it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileRole {
+    /// Complete objects, applied as they are (or rendered output).
+    #[default]
+    Complete,
+    /// A kustomize patch (strategic merge or JSON 6902) or replacement file: its objects are
+    /// fragments merged into a base's objects. Findings about fields they leave out are not
+    /// reported, and they stay out of the estate inventory.
+    Patch,
+}
+
 /// Input that could not be read as Kubernetes objects: it is reported, never dropped silently.
 #[derive(Clone, Debug, Serialize)]
 pub struct InputError {
@@ -34,7 +46,7 @@ pub struct InputError {
     pub line: u32,
     pub column: u32,
     pub message: String,
-    /// `syntax`, `template`, `encoding` or `io`.
+    /// `syntax`, `template`, `encoding`, `io` or `kustomization`.
     pub kind: &'static str,
 }
 
@@ -49,6 +61,11 @@ pub struct DocumentStats {
     pub skipped_documents: usize,
     /// Un-rendered Helm templates, skipped whole.
     pub templates: usize,
+    /// Objects of kustomize patch files, checked as fragments (also counted in `objects`).
+    pub fragments: usize,
+    /// Findings on fragments that only the merged object could support (about fields left to
+    /// the base they patch, or the patched object's identity), not reported.
+    pub fragment_findings: usize,
 }
 
 impl DocumentStats {
@@ -59,6 +76,8 @@ impl DocumentStats {
         self.objects += other.objects;
         self.skipped_documents += other.skipped_documents;
         self.templates += other.templates;
+        self.fragments += other.fragments;
+        self.fragment_findings += other.fragment_findings;
     }
 }
 
@@ -101,6 +120,8 @@ impl FileReport {
 /// documents checked in parallel.
 const PARALLEL_DOCUMENTS: usize = 16;
 const PARALLEL_BYTES: usize = 256 * 1024;
+/// Documents per part in [`Engine::check_file_in_parts`].
+const PART_DOCUMENTS: usize = 512;
 
 /// The largest part [`Engine::finish_in_parts`] hands out.
 pub const FINISH_PART: usize = 4096;
@@ -147,14 +168,21 @@ impl Engine {
         &self.settings
     }
 
-    /// Checks every document of a file.
+    /// Checks every document of a file of complete objects.
     pub fn check_file(&self, source: SourceFile<'_>) -> FileReport {
+        self.check_file_as(source, FileRole::Complete)
+    }
+
+    /// Checks every document of a file that plays `role` (see [`FileRole`]).
+    pub fn check_file_as(&self, source: SourceFile<'_>, role: FileRole) -> FileReport {
         let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
         let lines = LineIndex::new(text);
         let file = FileContext {
             path: source.path,
             text,
             lines: &lines,
+            fragment: role == FileRole::Patch,
+            shared_path: std::sync::OnceLock::new(),
         };
         let mut report = FileReport {
             path: source.path.map(str::to_owned),
@@ -206,6 +234,74 @@ impl Engine {
         report
     }
 
+    /// [`Engine::check_file`], with the findings handed to `part` a few hundred documents at
+    /// a time, in order: a file of hundreds of megabytes is never held as findings all at
+    /// once. The first part carries the file's statistics. A file that may be an un-rendered
+    /// Helm template (a `{{` opening a Helm action) is checked whole, as it is reported once,
+    /// as a template, and nothing else.
+    pub fn check_file_in_parts(
+        &self,
+        source: SourceFile<'_>,
+        role: FileRole,
+        mut part: impl FnMut(FileReport),
+    ) {
+        let text = source.text.strip_prefix('\u{feff}').unwrap_or(source.text);
+        let marks = template_marks(text);
+        let chunks = split_documents(text);
+        // Patches are small; they are checked whole.
+        if chunks.len() <= PART_DOCUMENTS || role == FileRole::Patch {
+            part(self.check_file_as(source, role));
+            return;
+        }
+        // Parts are reported as they are checked, so whether the file is a template must be
+        // known first: only documents with a `{{` that opens a Helm action can make it one.
+        let may_be_template = |chunk: &DocumentChunk| {
+            marks_in(&marks, *chunk)
+                .iter()
+                .any(|&m| is_helm_action(text, m))
+        };
+        let template = chunks
+            .par_iter()
+            .filter(|chunk| may_be_template(chunk))
+            .any(|&chunk| {
+                let parsed = parse_chunk(text, chunk, false);
+                template_in_chunk(text, &parsed, marks_in(&marks, chunk)).is_some()
+            });
+        if template {
+            part(self.check_file_as(source, role));
+            return;
+        }
+        let lines = LineIndex::new(text);
+        let file = FileContext {
+            path: source.path,
+            text,
+            lines: &lines,
+            fragment: false,
+            shared_path: std::sync::OnceLock::new(),
+        };
+        for (n, group) in chunks.chunks(PART_DOCUMENTS).enumerate() {
+            let mut report = FileReport {
+                path: source.path.map(str::to_owned),
+                ..FileReport::default()
+            };
+            if n == 0 {
+                report.stats.files = 1;
+                report.stats.bytes = source.text.len() as u64;
+            }
+            let checked: Vec<FileReport> = group
+                .par_iter()
+                .map(|&chunk| self.check_chunk(&file, chunk, &marks))
+                .collect();
+            for checked in checked {
+                report.absorb(checked);
+            }
+            report
+                .findings
+                .sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+            part(report);
+        }
+    }
+
     fn check_chunk(
         &self,
         file: &FileContext<'_>,
@@ -216,23 +312,9 @@ impl Engine {
         let piece = &file.text[chunk.start..chunk.end];
         let wants_comments = memchr::memmem::find(piece.as_bytes(), b"palisade:").is_some();
         let parsed = parse_chunk(file.text, chunk, wants_comments);
-        let chunk_marks = {
-            let from = marks.partition_point(|&m| m < chunk.start);
-            let to = marks.partition_point(|&m| m < chunk.end);
-            &marks[from..to]
-        };
+        let chunk_marks = marks_in(marks, chunk);
         if !chunk_marks.is_empty() {
-            // A template that does not even parse, or whose actions became YAML structure.
-            let broken = !parsed.errors.is_empty()
-                && chunk_marks.iter().any(|&m| is_helm_action(file.text, m));
-            out.template_at = if broken {
-                chunk_marks.first().copied()
-            } else {
-                parsed
-                    .documents
-                    .iter()
-                    .find_map(|d| template_in_document(d, chunk_marks))
-            };
+            out.template_at = template_in_chunk(file.text, &parsed, chunk_marks);
             if out.template_at.is_some() {
                 return out;
             }
@@ -266,6 +348,7 @@ impl Engine {
             };
             for object in &objects {
                 out.stats.objects += 1;
+                out.stats.fragments += usize::from(file.fragment);
                 self.check_object(object, file, &mut comments, &mut out);
             }
             if let Some(object) = objects.first() {
@@ -319,8 +402,21 @@ impl Engine {
                 directives::apply(f, &mut annotations, comments);
             }
         }
+        if file.fragment {
+            // After the suppressions, so that one meant for a finding left out here is not
+            // reported as unused.
+            let scopes = Scopes::of(object);
+            out.stats.fragment_findings += drop_fragment_artefacts(&mut findings, &scopes);
+            for pending in &mut cx.estate.pending {
+                out.stats.fragment_findings +=
+                    drop_fragment_artefacts(&mut pending.candidates, &scopes);
+            }
+            cx.estate.pending.retain(|p| !p.candidates.is_empty());
+        }
         cx.rule = &IgnoreWithoutReason::META;
-        for a in &annotations {
+        // A fragment's annotations are merged with its base's, which may give the reason or
+        // hold the finding a suppression is for: neither can be judged on the fragment.
+        for a in annotations.iter().filter(|_| !file.fragment) {
             if a.reason.is_none() {
                 let path = annotation_path(object, pod.as_ref(), a);
                 let f = cx
@@ -339,7 +435,7 @@ impl Engine {
             }
         }
         cx.rule = &UnusedSuppression::META;
-        for a in &annotations {
+        for a in annotations.iter().filter(|_| !file.fragment) {
             for (code, used) in a.codes.iter().zip(&a.used) {
                 if !used && a.reason.is_some() {
                     let path = annotation_path(object, pod.as_ref(), a);
@@ -364,6 +460,14 @@ impl Engine {
         }
         out.findings.extend(findings);
         let mut estate = std::mem::take(&mut cx.estate);
+        if file.fragment {
+            // A fragment duplicates (part of) its base's object: as a fact it would count the
+            // object twice, and what it leaves out would read as absent (a NetworkPolicy patch
+            // without `podSelector` selects every pod).
+            estate.inventory = crate::inventory::Inventory::default();
+            estate.network_policies.clear();
+            estate.namespaces.clear();
+        }
         if !estate.pending.is_empty() {
             // A poisoned lock only means another thread panicked while packing: the pool is
             // still a valid cache.
@@ -467,6 +571,104 @@ impl Engine {
                 .collect();
             (!part.is_empty()).then_some(part)
         })
+    }
+}
+
+/// The template marks inside `chunk` (`marks` is sorted).
+fn marks_in(marks: &[usize], chunk: DocumentChunk) -> &[usize] {
+    let from = marks.partition_point(|&m| m < chunk.start);
+    let to = marks.partition_point(|&m| m < chunk.end);
+    &marks[from..to]
+}
+
+/// Where a chunk with template marks is an un-rendered Helm template: one that does not even
+/// parse, or whose actions became YAML structure.
+fn template_in_chunk(text: &str, parsed: &ParsedChunk<'_>, chunk_marks: &[usize]) -> Option<usize> {
+    let broken = !parsed.errors.is_empty() && chunk_marks.iter().any(|&m| is_helm_action(text, m));
+    if broken {
+        chunk_marks.first().copied()
+    } else {
+        parsed
+            .documents
+            .iter()
+            .find_map(|d| template_in_document(d, chunk_marks))
+    }
+}
+
+/// Removes the findings that only a complete object can support from a fragment's findings:
+/// those about a missing field (the base the fragment is merged into may set it), and kubeaudit
+/// override labels found redundant (the check they override may fail on the merged object).
+/// A missing field stays reported inside a replaced scope (see [`Scopes`]); findings inside a
+/// directive list item are all removed, and so are those on `metadata.name` or
+/// `metadata.namespace`, which in a patch only name the object it patches (what is judged
+/// there, such as a workload in `kube-system`, is judged on the base's object). Returns how
+/// many were removed.
+fn drop_fragment_artefacts(findings: &mut Vec<Finding>, scopes: &Scopes) -> usize {
+    let within = |r: Option<TextRange>, list: &[TextRange]| {
+        r.is_some_and(|r| list.iter().any(|s| s.start <= r.start && r.end <= s.end))
+    };
+    let before = findings.len();
+    findings.retain(|f| {
+        let artefact = (f.missing.is_some() && !within(f.range, &scopes.replaced))
+            || within(f.range, &scopes.directives)
+            || scopes.identity.contains(&f.path);
+        !artefact && f.code != RedundantOverride::META.code
+    });
+    before - findings.len()
+}
+
+/// Where a strategic-merge fragment says more than "merge this".
+#[derive(Default)]
+struct Scopes {
+    /// What replaces, rather than merges with, the base's content, key included: a mapping
+    /// with `$patch: replace` or `$patch: delete` (the base's mapping is replaced, or
+    /// removed), and a list with an item `{$patch: replace}`. What it leaves out is missing
+    /// from the merged object too.
+    replaced: Vec<TextRange>,
+    /// List items with a `$patch` directive: `{$patch: replace}` is no item, and an item with
+    /// `$patch: delete` is removed from the base's list; neither is in the merged object.
+    directives: Vec<TextRange>,
+    /// The paths of the object's `metadata.name` and `metadata.namespace`.
+    identity: [String; 2],
+}
+
+impl Scopes {
+    fn of(object: &Object<'_>) -> Self {
+        let mut scopes = Scopes {
+            identity: ["name", "namespace"]
+                .map(|k| object.path(&["metadata", k]).as_str().to_owned()),
+            ..Scopes::default()
+        };
+        scopes.walk(object.doc, object.node);
+        scopes
+    }
+
+    fn walk(&mut self, doc: &palisade_yaml::Document<'_>, node: NodeId) {
+        let directive = |n: NodeId| {
+            doc.is_mapping(n)
+                .then(|| doc.get(n, "$patch").and_then(|v| doc.str(v)))
+                .flatten()
+        };
+        for &(key, value) in doc.entries(node) {
+            let items = doc.items(value);
+            if matches!(directive(value), Some("replace" | "delete"))
+                || items.iter().any(|&i| directive(i) == Some("replace"))
+            {
+                self.replaced.push(TextRange::new(
+                    doc.range(key).start as usize,
+                    doc.range(value).end as usize,
+                ));
+            }
+            for &item in items {
+                if directive(item).is_some() {
+                    self.directives.push(doc.range(item));
+                }
+            }
+            self.walk(doc, value);
+        }
+        for &item in doc.items(node) {
+            self.walk(doc, item);
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use palisade_diagnostics::{
 use palisade_k8s::Object;
 
 /// The function that picks which candidates of a postponed decision stand.
-pub type Decide = Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send>;
+/// `Sync` so that the estate can be shared by the threads that run the decisions.
+pub type Decide = Box<dyn FnOnce(&Estate, Vec<Finding>) -> Vec<Finding> + Send + Sync>;
 
 /// A decision postponed until the whole estate is known, while its object is being checked:
 /// findings prepared while reading the object (so they keep their locations, and the
@@ -426,9 +427,20 @@ impl Estate {
     /// Runs the postponed decisions, handing each finding that stands to `found` (while the
     /// remaining candidates still wait packed).
     pub(crate) fn resolve_each(&mut self, mut found: impl FnMut(Finding)) {
-        let deferred = std::mem::take(&mut self.deferred);
-        for d in deferred {
-            d.decide(self).into_iter().for_each(&mut found);
+        use rayon::prelude::*;
+        /// Decisions run in parallel a slice at a time: only one slice's candidates are
+        /// expanded at once, and the findings keep the order of the decisions.
+        const SLICE: usize = 4096;
+        let mut deferred = std::mem::take(&mut self.deferred).into_iter();
+        let estate = &*self;
+        loop {
+            let slice: Vec<Deferred> = deferred.by_ref().take(SLICE).collect();
+            if slice.is_empty() {
+                break;
+            }
+            let decided: Vec<Vec<Finding>> =
+                slice.into_par_iter().map(|d| d.decide(estate)).collect();
+            decided.into_iter().flatten().for_each(&mut found);
         }
         // Decisions the engine did not pack (an estate put together by hand).
         let pending = std::mem::take(&mut self.pending);

@@ -313,7 +313,8 @@ pub(crate) fn subject(cx: &mut Checker<'_, '_>) -> Arc<Subject> {
     let s = Arc::new(Subject {
         resource: me.resource,
         labels: cx.pod.map(|p| pairs(p.pod_labels())).unwrap_or_default(),
-        file: me.file.map(Arc::from),
+        // The file name is shared by every subject of the file.
+        file: me.file.and(cx.file.shared_path()),
         path: me.path,
         line: me.line,
         column: me.column,
@@ -877,7 +878,7 @@ impl SubjectFact {
 
 /// Records the current object in the checker's inventory, once per object.
 pub fn collect(cx: &mut Checker<'_, '_>) {
-    if cx.estate.inventory.collected {
+    if cx.estate.inventory.collected || cx.is_fragment() {
         return;
     }
     cx.estate.inventory.collected = true;

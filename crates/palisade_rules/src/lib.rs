@@ -19,7 +19,9 @@ mod settings;
 
 pub use checker::{Checker, KubeauditOverride, OverrideScope, ReportBuilder};
 pub use docs::{render_rule_doc, rule_doc_body};
-pub use engine::{DocumentStats, Engine, FileReport, FindingFilter, InputError, SourceFile};
+pub use engine::{
+    DocumentStats, Engine, FileReport, FileRole, FindingFilter, InputError, SourceFile,
+};
 pub use estate::{
     Decide, Deferred, Estate, NetworkPolicyFact, Pending, ServiceAccountFact,
     collect_service_account,

@@ -167,7 +167,10 @@ fn render_fixes(
     if fixable.is_empty() {
         return;
     }
-    let options = FixOptions { unsafe_fixes: true };
+    let options = FixOptions {
+        unsafe_fixes: true,
+        ..FixOptions::default()
+    };
     let outcome = fix_text(engine, Some(file_name), text, options);
     assert!(
         outcome.error.is_none(),

@@ -86,7 +86,8 @@ impl Rule for MissingDefaultDenyNetworkPolicy {
             collect_network_policy(object, cx.estate_mut());
             return;
         }
-        if object.kind != "Namespace" || object.api_version != "v1" {
+        // A Namespace patch is merged into its base's Namespace, judged there.
+        if object.kind != "Namespace" || object.api_version != "v1" || cx.is_fragment() {
             return;
         }
         let namespace = object.name().map(str::to_owned);

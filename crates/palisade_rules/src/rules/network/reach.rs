@@ -11,10 +11,11 @@ use crate::inventory::{Cidr, Inventory, Peer, PolicyFact, PolicyFlavor, PolicyRu
 use crate::prelude::*;
 
 /// The pod spec of the current object when it is a workload the estate-wide rules judge
-/// (not a kustomize fragment, see [`crate::inventory::is_partial_workload`]).
+/// (not a kustomize fragment: from a patch file, or see
+/// [`crate::inventory::is_partial_workload`]).
 pub(crate) fn judged_pod<'c, 'd>(cx: &Checker<'c, 'd>) -> Option<&'c PodSpec<'d>> {
     cx.pod
-        .filter(|pod| !crate::inventory::is_partial_workload(cx.object, pod))
+        .filter(|pod| !cx.is_fragment() && !crate::inventory::is_partial_workload(cx.object, pod))
 }
 
 /// The folder of the current object's file, for [`crate::inventory::Inventory::policies_in`].
