@@ -31,11 +31,12 @@ bytes=$(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.js
 files=$(find "$corpus" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | wc -l)
 single_bytes=$(stat -c %s "$single")
 
-measure() { # label threads path size
-  local label=$1 threads=$2 path=$3 size=$4 log
+measure() { # label threads path size [cpu list: pin the whole process to these cores]
+  local label=$1 threads=$2 path=$3 size=$4 cpus=${5:-} log pin=()
   log=$(mktemp)
+  if [ -n "$cpus" ]; then pin=(taskset -c "$cpus"); fi
   # The report is written to a real file: JSON output is part of what is measured.
-  /usr/bin/time -v "$bin" scan "$path" --format json --output "$cache/report.json" \
+  /usr/bin/time -v "${pin[@]}" "$bin" scan "$path" --format json --output "$cache/report.json" \
     --threads "$threads" 2>"$log" || true
   local secs rss objects
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
@@ -56,6 +57,7 @@ PY
   echo "|---|---|---|---|---|---|---|---|"
   # Warm-up run (page cache), not reported.
   "$bin" scan "$corpus" --format json --output /dev/null >/dev/null 2>&1 || true
+  measure "$files files, one core (taskset)" 1 "$corpus" "$bytes" 0
   measure "$files files" 1 "$corpus" "$bytes"
   measure "$files files" "$(nproc)" "$corpus" "$bytes"
   measure "one file, 20,000 resources" 1 "$single" "$single_bytes"
