@@ -1,4 +1,4 @@
-use super::rbac::{admin_rule, bound_role, dangerous_in};
+use super::rbac::{admin_rule, bound_role, cite_grant, dangerous_in};
 use crate::inventory::BindingFact;
 use crate::prelude::*;
 use crate::rules::network::reach::cite;
@@ -136,20 +136,7 @@ fn decide(
             }
             severity = Severity::High;
             let list: Vec<&str> = found.iter().map(|d| d.what).collect();
-            related.push(cite(
-                &rule.loc,
-                format!(
-                    "this rule of {} `{}` lets it {}",
-                    holder.kind(),
-                    holder.name,
-                    list.join(", ")
-                ),
-            ));
-            for w in list {
-                if !whats.contains(&w) {
-                    whats.push(w);
-                }
-            }
+            cite_grant(&mut related, &mut whats, holder, rule, list);
         }
         if !whats.is_empty() {
             grants = format!(", which lets it {}", whats.join(", "));

@@ -1,5 +1,5 @@
 use super::kubernetes_dashboard_exposed::is_dashboard_image;
-use super::rbac::{bound_role, dangerous_in, is_full_wildcard};
+use super::rbac::{bound_role, cite_grant, dangerous_in, is_full_wildcard};
 use crate::estate::Estate;
 use crate::inventory::{BindingFact, DashboardFact, RbacRule, SubjectFact, dir_of};
 use crate::prelude::*;
@@ -279,20 +279,7 @@ fn decide(
                     continue;
                 };
                 severity = severity.max(sev);
-                related.push(cite(
-                    &rule.loc,
-                    format!(
-                        "this rule of {} `{}` lets it {}",
-                        holder.kind(),
-                        holder.name,
-                        whats.join(", ")
-                    ),
-                ));
-                for w in whats {
-                    if !grants.contains(&w) {
-                        grants.push(w);
-                    }
-                }
+                cite_grant(&mut related, &mut grants, holder, rule, whats);
             }
         }
         None if binding.role_cluster => {

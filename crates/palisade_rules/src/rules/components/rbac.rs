@@ -184,3 +184,29 @@ pub fn admin_rule<'a>(inv: &'a Inventory, b: &BindingFact) -> Option<Option<&'a 
         .find(|(_, r)| is_full_wildcard(r))
         .map(|(_, r)| Some(r))
 }
+
+/// Cites the rule of `holder` that grants `whats` (what a binding's subject can do through it)
+/// and adds each of them to `grants`, once.
+pub(crate) fn cite_grant<W: AsRef<str> + PartialEq>(
+    related: &mut Vec<palisade_diagnostics::RelatedLocation>,
+    grants: &mut Vec<W>,
+    holder: &RoleFact,
+    rule: &RbacRule,
+    whats: Vec<W>,
+) {
+    let listed: Vec<&str> = whats.iter().map(AsRef::as_ref).collect();
+    related.push(crate::rules::network::reach::cite(
+        &rule.loc,
+        format!(
+            "this rule of {} `{}` lets it {}",
+            holder.kind(),
+            holder.name,
+            listed.join(", ")
+        ),
+    ));
+    for w in whats {
+        if !grants.contains(&w) {
+            grants.push(w);
+        }
+    }
+}
