@@ -525,6 +525,14 @@ impl<'a> Pipeline<'a> {
             None => Settings::default(),
         };
         apply_rule_options(&args.rule_options, &mut settings)?;
+        // Source lines are copied into every finding: only when a report shows them.
+        settings.source_lines = collect.is_some()
+            || specs.iter().any(|s| {
+                matches!(
+                    s.format,
+                    ReportFormat::Text | ReportFormat::Sarif | ReportFormat::Html
+                )
+            });
         // Command-line selectors replace the config's, list by list.
         let from_config = config
             .as_ref()

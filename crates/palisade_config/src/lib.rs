@@ -367,6 +367,8 @@ fn check(raw: ConfigFile, file: &str, root: &Path) -> Result<Config, ConfigError
             .filter(|l| !l.is_empty())
             .unwrap_or(defaults.tenant_label),
         fix_run_as_user: run_as_user,
+        // Decided by the run from its reports, not by the config.
+        source_lines: defaults.source_lines,
         default_resources: palisade_rules::DefaultResources {
             cpu_request: checked_quantity(&default_cpu_request)?,
             memory_request: checked_quantity(&default_memory_request)?,

@@ -63,6 +63,8 @@ pub(crate) struct FileContext<'d> {
     /// One shared copy of `path` for what outlives the file (the estate's subjects), made
     /// on first use.
     pub shared_path: std::sync::OnceLock<Option<std::sync::Arc<str>>>,
+    /// Whether findings get their source line (see `Settings::source_lines`).
+    pub source_lines: bool,
 }
 
 impl FileContext<'_> {
@@ -82,7 +84,10 @@ impl FileContext<'_> {
             column: start.column,
             end_line: end.line,
             end_column: end.column,
-            source_line: self.text.get(line.to_range()).map(str::to_owned),
+            source_line: self
+                .source_lines
+                .then(|| self.text.get(line.to_range()).map(str::to_owned))
+                .flatten(),
         }
     }
 }

@@ -183,6 +183,7 @@ impl Engine {
             lines: &lines,
             fragment: role == FileRole::Patch,
             shared_path: std::sync::OnceLock::new(),
+            source_lines: self.settings.source_lines,
         };
         let mut report = FileReport {
             path: source.path.map(str::to_owned),
@@ -278,6 +279,7 @@ impl Engine {
             lines: &lines,
             fragment: false,
             shared_path: std::sync::OnceLock::new(),
+            source_lines: self.settings.source_lines,
         };
         for (n, group) in chunks.chunks(PART_DOCUMENTS).enumerate() {
             let mut report = FileReport {

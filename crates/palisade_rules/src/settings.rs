@@ -42,6 +42,9 @@ pub struct Settings {
     pub approved_images: Vec<String>,
     /// Approved image patterns per namespace, in addition to `approved_images`.
     pub approved_images_by_namespace: Vec<(String, Vec<String>)>,
+    /// Whether findings carry the text of their source line (shown by the text, SARIF and
+    /// HTML reports). Off when no report shows it: it is a copy for every finding.
+    pub source_lines: bool,
 }
 
 /// Default resource values for the requests and limits fixes.
@@ -100,6 +103,7 @@ impl Default for Settings {
             allowed_registries: Vec::new(),
             approved_images: Vec::new(),
             approved_images_by_namespace: Vec::new(),
+            source_lines: true,
         }
     }
 }
