@@ -751,6 +751,12 @@ fn progress_bar(args: &ReportArgs, files: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
+thread_local! {
+    /// How many files this thread is checking (more than one when it took a file while
+    /// waiting for the parallel parts of another).
+    static CHECKING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Where the writer is, for the workers: the files they may start are those less than
 /// [`WINDOW`] ahead of the next one to write.
 struct Gate {
@@ -786,7 +792,12 @@ fn scan_files(
                 let (lock, moved) = gate;
                 let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 let (index, _) = queue.clone().next()?;
-                while !g.stopped && index >= g.next_to_write + WINDOW {
+                // A thread that waits inside a file of its own (a large file's documents are
+                // checked in parallel, and a waiting thread runs other jobs meanwhile) must
+                // not wait here too: the writer may be waiting for that very file. It goes
+                // past the window instead, by a file.
+                let inside_a_file = CHECKING.with(|c| c.get() > 0);
+                while !g.stopped && !inside_a_file && index >= g.next_to_write + WINDOW {
                     g = moved.wait(g).unwrap_or_else(PoisonError::into_inner);
                 }
                 if g.stopped {
@@ -796,9 +807,11 @@ fn scan_files(
             });
             gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
                 // The writer is gone only after an error it reports itself.
+                CHECKING.with(|c| c.set(c.get() + 1));
                 check_path(engine, path, patches.role(path), |part| {
                     let _ = tx.send((index, Some(part)));
                 });
+                CHECKING.with(|c| c.set(c.get() - 1));
                 let _ = tx.send((index, None));
             });
         });
