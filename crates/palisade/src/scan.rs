@@ -11,16 +11,16 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_config::{Config, Exceptions, relative};
+use palisade_config::{Config, ExceptionFilter, Exceptions, relative};
 use palisade_diagnostics::{Finding, Severity};
-use palisade_k8s::{Object, Quantity};
+use palisade_k8s::Quantity;
 use palisade_render::{
     CsvReporter, ExceptionNotice, HtmlReporter, JsonReporter, JunitReporter, Reporter,
     SarifReporter, Summary, Tee, TextReporter,
 };
 use palisade_rules::{
-    Engine, Estate, FileReport, FileRole, FindingFilter, InputError, RuleInput, RuleMeta,
-    Selection, Settings, SourceFile, parse_version,
+    Engine, Estate, FileReport, FileRole, InputError, RuleInput, RuleMeta, Selection, Settings,
+    SourceFile, parse_version,
 };
 
 use rayon::prelude::*;
@@ -217,25 +217,6 @@ impl Run<'_> {
                 .context("writing the report")?;
         }
         Ok(())
-    }
-}
-
-/// Applies the config's exceptions to each object's findings, inside the engine (where the
-/// object's labels are at hand).
-struct ExceptionFilter(Arc<Exceptions>);
-
-impl FindingFilter for ExceptionFilter {
-    fn apply(&self, object: &Object<'_>, findings: &mut [Finding]) {
-        let label = |key: &str| -> Option<String> {
-            object
-                .labels()
-                .into_iter()
-                .find(|e| e.key == key)
-                .and_then(|e| e.value.map(str::to_owned))
-        };
-        for f in findings {
-            self.0.apply(f, Some(&label));
-        }
     }
 }
 

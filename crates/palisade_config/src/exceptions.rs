@@ -250,3 +250,22 @@ impl Exceptions {
         }
     }
 }
+
+/// Applies the config's exceptions to each object's findings inside the engine, where the
+/// object's labels are at hand (`scan`, `cluster` and the admission webhook share it).
+pub struct ExceptionFilter(pub std::sync::Arc<Exceptions>);
+
+impl palisade_rules::FindingFilter for ExceptionFilter {
+    fn apply(&self, object: &palisade_k8s::Object<'_>, findings: &mut [Finding]) {
+        let label = |key: &str| -> Option<String> {
+            object
+                .labels()
+                .into_iter()
+                .find(|e| e.key == key)
+                .and_then(|e| e.value.map(str::to_owned))
+        };
+        for f in findings {
+            self.0.apply(f, Some(&label));
+        }
+    }
+}

@@ -13,7 +13,7 @@ mod file;
 mod serve;
 
 pub use date::{Date, today};
-pub use exceptions::{Exception, Exceptions, LabelLookup, relative};
+pub use exceptions::{Exception, ExceptionFilter, Exceptions, LabelLookup, relative};
 pub use file::{
     CONFIG_NAMES, ConfigFile, ExceptionSpec, RuleOptions, SeverityName, VersionText, json_schema,
 };

@@ -4,10 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use palisade_config::{Config, Exceptions, Failure, Mode, ServeConfig};
+use palisade_config::{Config, ExceptionFilter, Exceptions, Failure, Mode, ServeConfig};
 use palisade_diagnostics::{Applicability, Finding, Severity};
-use palisade_k8s::Object;
-use palisade_rules::{Engine, FindingFilter, Selection, Settings, SourceFile};
+use palisade_rules::{Engine, Selection, Settings, SourceFile};
 use palisade_yaml::{parse_chunk, split_documents};
 use serde_json::Value;
 
@@ -97,24 +96,6 @@ impl Decision {
             fixes: Vec::new(),
             kept: 0,
             note: None,
-        }
-    }
-}
-
-/// Applies the config's exceptions to each object's findings inside the engine.
-struct ExceptionFilter(Arc<Exceptions>);
-
-impl FindingFilter for ExceptionFilter {
-    fn apply(&self, object: &Object<'_>, findings: &mut [Finding]) {
-        let label = |key: &str| -> Option<String> {
-            object
-                .labels()
-                .into_iter()
-                .find(|e| e.key == key)
-                .and_then(|e| e.value.map(str::to_owned))
-        };
-        for f in findings {
-            self.0.apply(f, Some(&label));
         }
     }
 }
