@@ -1,4 +1,4 @@
-use super::rbac::{admin_rule, is_system_subject};
+use super::rbac::{admin_rule, is_system_subject, located_subjects};
 use crate::inventory::BindingFact;
 use crate::prelude::*;
 use crate::rules::network::reach::cite;
@@ -66,10 +66,6 @@ impl Rule for ClusterAdminBinding {
         let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
             return;
         };
-        let Some(subjects) = object.get(&["subjects"]) else {
-            return;
-        };
-        let doc = cx.doc();
         let severity = if binding.cluster {
             Severity::Critical
         } else {
@@ -77,21 +73,10 @@ impl Rule for ClusterAdminBinding {
         };
         let mut candidates = Vec::new();
         let mut described = Vec::new();
-        for (i, &s) in doc.items(subjects).iter().enumerate() {
-            let Some(fact) = binding
-                .subjects
-                .iter()
-                .find(|f| f.loc.path == object.path(&["subjects"]).index(i).as_str())
-            else {
-                continue;
-            };
+        for (fact, node, path) in located_subjects(cx, &binding) {
             if is_system_subject(fact) {
                 continue;
             }
-            let (node, path) = match doc.get(s, "name") {
-                Some(n) => (n, object.path(&["subjects"]).index(i).key("name")),
-                None => (s, object.path(&["subjects"]).index(i)),
-            };
             let f = cx
                 .report(node, path)
                 .severity(severity)

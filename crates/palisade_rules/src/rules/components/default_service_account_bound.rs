@@ -1,4 +1,4 @@
-use super::rbac::{admin_rule, bound_role, cite_grant, dangerous_in};
+use super::rbac::{admin_rule, bound_role, cite_grant, dangerous_in, located_subjects};
 use crate::inventory::BindingFact;
 use crate::prelude::*;
 use crate::rules::network::reach::cite;
@@ -61,27 +61,15 @@ impl Rule for DefaultServiceAccountBound {
         let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
             return;
         };
-        let doc = cx.doc();
-        let Some(subjects) = object.get(&["subjects"]) else {
-            return;
-        };
         let mut candidates = Vec::new();
         let mut namespaces = Vec::new();
-        for (i, &s) in doc.items(subjects).iter().enumerate() {
-            let path = object.path(&["subjects"]).index(i);
-            let Some(fact) = binding
-                .subjects
-                .iter()
-                .find(|f| f.loc.path == path.as_str())
-            else {
-                continue;
-            };
+        // A subject named `default` has a `name`: its finding sits there.
+        for (fact, node, path) in located_subjects(cx, &binding) {
             if fact.kind != "ServiceAccount" || fact.name != "default" {
                 continue;
             }
-            let node = doc.get(s, "name").unwrap_or(s);
             let f = cx
-                .report(node, path.key("name"))
+                .report(node, path)
                 .remediation(
                     "create a ServiceAccount for the workload that needs these permissions, \
                      bind the role to it, and set `serviceAccountName` on that workload only",

@@ -1,5 +1,5 @@
 use super::kubernetes_dashboard_exposed::is_dashboard_image;
-use super::rbac::{bound_role, cite_grant, dangerous_in, is_full_wildcard};
+use super::rbac::{bound_role, cite_grant, dangerous_in, is_full_wildcard, located_subjects};
 use crate::estate::Estate;
 use crate::inventory::{BindingFact, DashboardFact, RbacRule, SubjectFact, dir_of};
 use crate::prelude::*;
@@ -94,28 +94,12 @@ impl Rule for KubernetesDashboardBroadPermissions {
         let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
             return;
         };
-        let Some(subjects) = object.get(&["subjects"]) else {
-            return;
-        };
-        let doc = cx.doc();
         let mut candidates = Vec::new();
         let mut facts = Vec::new();
-        for (i, &s) in doc.items(subjects).iter().enumerate() {
-            let path = object.path(&["subjects"]).index(i);
-            let Some(fact) = binding
-                .subjects
-                .iter()
-                .find(|f| f.loc.path == path.as_str())
-            else {
-                continue;
-            };
+        for (fact, node, path) in located_subjects(cx, &binding) {
             if !may_hold_a_dashboard(fact) {
                 continue;
             }
-            let (node, path) = match doc.get(s, "name") {
-                Some(n) => (n, path.key("name")),
-                None => (s, path),
-            };
             let f = cx
                 .report(node, path)
                 .remediation(

@@ -210,3 +210,31 @@ pub(crate) fn cite_grant<W: AsRef<str> + PartialEq>(
         }
     }
 }
+
+/// The subjects of the binding being checked that the inventory knows, in order, each with
+/// where a finding about it goes: its `name`, or the subject itself without one.
+pub(crate) fn located_subjects<'b>(
+    cx: &Checker<'_, '_>,
+    binding: &'b BindingFact,
+) -> Vec<(&'b SubjectFact, NodeId, FieldPath)> {
+    let object = cx.object;
+    let doc = cx.doc();
+    let Some(subjects) = object.get(&["subjects"]) else {
+        return Vec::new();
+    };
+    doc.items(subjects)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &s)| {
+            let path = object.path(&["subjects"]).index(i);
+            let fact = binding
+                .subjects
+                .iter()
+                .find(|f| f.loc.path == path.as_str())?;
+            Some(match doc.get(s, "name") {
+                Some(name) => (fact, name, path.key("name")),
+                None => (fact, s, path),
+            })
+        })
+        .collect()
+}
