@@ -33,7 +33,7 @@ use crate::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 
 /// How many files may be in flight at once (being checked, or checked and waiting to be
 /// written): with the estate, what a scan holds in memory.
-const WINDOW: usize = 32;
+const WINDOW: usize = 256;
 /// Files larger than this are reported in parts of whole documents, as they are checked.
 const LARGE_FILE_BYTES: usize = 8 * 1024 * 1024;
 
@@ -627,12 +627,25 @@ impl<'a> Pipeline<'a> {
         let estates = std::iter::once(std::mem::take(&mut run.estate))
             .chain(std::mem::take(&mut run.split).into_values());
         for estate in estates {
-            for mut part in engine.finish_in_parts(estate) {
-                if let Some(hook) = estate_hook {
-                    part.iter_mut().for_each(hook);
+            let parts = engine.finish_in_parts(estate);
+            std::thread::scope(|scope| -> Result<()> {
+                // The next part is expanded while this thread writes the last one.
+                let (part_tx, part_rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(1);
+                scope.spawn(move || {
+                    for part in parts {
+                        if part_tx.send(part).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for mut part in part_rx {
+                    if let Some(hook) = estate_hook {
+                        part.iter_mut().for_each(hook);
+                    }
+                    run.emit_findings(None, &mut part, true)?;
                 }
-                run.emit_findings(None, &mut part, true)?;
-            }
+                Ok(())
+            })?;
         }
         if let Some(ex) = &exceptions {
             let ran: HashSet<&'static str> = metas.iter().map(|m| m.code).collect();

@@ -428,20 +428,32 @@ impl Estate {
     /// remaining candidates still wait packed).
     pub(crate) fn resolve_each(&mut self, mut found: impl FnMut(Finding)) {
         use rayon::prelude::*;
-        /// Decisions run in parallel a slice at a time: only one slice's candidates are
+        /// Decisions run in parallel a slice at a time: only a few slices' candidates are
         /// expanded at once, and the findings keep the order of the decisions.
         const SLICE: usize = 4096;
-        let mut deferred = std::mem::take(&mut self.deferred).into_iter();
+        let deferred = std::mem::take(&mut self.deferred);
         let estate = &*self;
-        loop {
-            let slice: Vec<Deferred> = deferred.by_ref().take(SLICE).collect();
-            if slice.is_empty() {
-                break;
+        std::thread::scope(|scope| {
+            // The next slice is decided on the thread pool while this thread hands out the
+            // findings of the last one (`found` is where the engine packs them, one by one).
+            let (decided_tx, decided_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<Finding>>>(1);
+            scope.spawn(move || {
+                let mut deferred = deferred.into_iter();
+                loop {
+                    let slice: Vec<Deferred> = deferred.by_ref().take(SLICE).collect();
+                    if slice.is_empty() {
+                        break;
+                    }
+                    let decided = slice.into_par_iter().map(|d| d.decide(estate)).collect();
+                    if decided_tx.send(decided).is_err() {
+                        break;
+                    }
+                }
+            });
+            for decided in decided_rx {
+                decided.into_iter().flatten().for_each(&mut found);
             }
-            let decided: Vec<Vec<Finding>> =
-                slice.into_par_iter().map(|d| d.decide(estate)).collect();
-            decided.into_iter().flatten().for_each(&mut found);
-        }
+        });
         // Decisions the engine did not pack (an estate put together by hand).
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
