@@ -3,6 +3,7 @@
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -82,49 +83,100 @@ pub fn collect_files(paths: &[PathBuf], excludes: &GlobSet, errors: &mut Vec<Inp
             });
             continue;
         }
-        // Hidden folders are scanned too (test fixtures often live in `.something-test/`);
-        // only `.git` is skipped.
-        let walker = ignore::WalkBuilder::new(root)
-            .require_git(false)
-            .hidden(false)
-            .filter_entry(|e| e.file_name() != ".git")
-            .sort_by_file_path(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let path = entry.path();
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    let wanted = is_file
-                        && path
-                            .extension()
-                            .and_then(|e| e.to_str())
-                            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-                    if wanted && !excluded(path, excludes) {
-                        files.push(path.to_owned());
-                    }
-                    if is_file && kustomize::is_kustomization(path) && !excluded(path, excludes) {
-                        kustomizations.push(path.to_owned());
-                    }
-                }
-                Err(e) => errors.push(InputError {
-                    file: Some(display_path(root)),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read: {e}"),
-                    kind: "io",
-                }),
-            }
-        }
+        walk_folder(root, excludes, &mut files, &mut kustomizations, errors);
     }
     files.sort();
     files.dedup();
+    // Walking threads meet them in no particular order.
+    kustomizations.sort();
+    kustomizations.dedup();
     let mut patches = Patches::default();
     if !kustomizations.is_empty() {
         let scanned = |k: &Path| files.binary_search_by(|f| f.as_path().cmp(k)).is_ok();
         patches.read_all(kustomizations, &scanned, errors);
     }
     Input { files, patches }
+}
+
+/// Adds the files under `root` to `files`, and its kustomization files to `kustomizations`,
+/// in no particular order. Folders are read on as many threads as the scan checks files
+/// with: listing a large tree is mostly system calls, which overlap.
+fn walk_folder(
+    root: &Path,
+    excludes: &GlobSet,
+    files: &mut Vec<PathBuf>,
+    kustomizations: &mut Vec<PathBuf>,
+    errors: &mut Vec<InputError>,
+) {
+    #[derive(Default)]
+    struct Found {
+        files: Vec<PathBuf>,
+        kustomizations: Vec<PathBuf>,
+        errors: Vec<String>,
+    }
+    /// What one walking thread found, handed over once, when the thread ends.
+    struct Collector<'a> {
+        mine: Found,
+        all: &'a Mutex<Found>,
+    }
+    impl Drop for Collector<'_> {
+        fn drop(&mut self) {
+            let mut all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
+            all.files.append(&mut self.mine.files);
+            all.kustomizations.append(&mut self.mine.kustomizations);
+            all.errors.append(&mut self.mine.errors);
+        }
+    }
+    let found = Mutex::new(Found::default());
+    // Hidden folders are scanned too (test fixtures often live in `.something-test/`);
+    // only `.git` is skipped.
+    ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .hidden(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .threads(rayon::current_num_threads().max(1))
+        .build_parallel()
+        .run(|| {
+            let mut collector = Collector {
+                mine: Found::default(),
+                all: &found,
+            };
+            Box::new(move |entry| {
+                let m = &mut collector.mine;
+                match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                        let wanted = is_file
+                            && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                                EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                            });
+                        if wanted && !excluded(path, excludes) {
+                            m.files.push(path.to_owned());
+                        }
+                        if is_file && kustomize::is_kustomization(path) && !excluded(path, excludes)
+                        {
+                            m.kustomizations.push(path.to_owned());
+                        }
+                    }
+                    Err(e) => m.errors.push(format!("cannot read: {e}")),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let found = found.into_inner().unwrap_or_else(PoisonError::into_inner);
+    files.extend(found.files);
+    kustomizations.extend(found.kustomizations);
+    let mut messages = found.errors;
+    // The threads meet errors in no particular order; reports list them sorted.
+    messages.sort();
+    errors.extend(messages.into_iter().map(|message| InputError {
+        file: Some(display_path(root)),
+        line: 0,
+        column: 0,
+        message,
+        kind: "io",
+    }));
 }
 
 /// A piece of the stdin stream made of whole documents.
