@@ -758,6 +758,15 @@ struct Gate {
     stopped: bool,
 }
 
+/// A piece of a file's report, on its way from a worker to the writer.
+struct Part {
+    /// The file's index in the sorted list.
+    file: usize,
+    report: Option<FileReport>,
+    /// Whether the file has no more parts.
+    last: bool,
+}
+
 /// Checks files on the worker threads while this thread writes their findings in path order.
 /// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
 /// the next file as soon as they finish one (a slow file holds up only the writer, never
@@ -775,8 +784,7 @@ fn scan_files(
         }),
         Condvar::new(),
     );
-    // `(file, Some(part))` for each part of a file's report, then `(file, None)`.
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<FileReport>)>();
+    let (tx, rx) = std::sync::mpsc::channel::<Part>();
     std::thread::scope(|scope| {
         let gate = &gate;
         let files = &files;
@@ -802,23 +810,34 @@ fn scan_files(
             gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
                 // The writer is gone only after an error it reports itself.
                 CHECKING.with(|c| c.set(c.get() + 1));
+                // Each part is sent once the next one exists, the last with the file's end:
+                // a file of one part (most of them) is one message, one wake-up of the writer.
+                let mut held = None;
                 check_path(engine, path, patches.role(path), |part| {
-                    let _ = tx.send((index, Some(part)));
+                    if let Some(report) = held.replace(part) {
+                        let _ = tx.send(Part {
+                            file: index,
+                            report: Some(report),
+                            last: false,
+                        });
+                    }
                 });
                 CHECKING.with(|c| c.set(c.get() - 1));
-                let _ = tx.send((index, None));
+                let _ = tx.send(Part {
+                    file: index,
+                    report: held,
+                    last: true,
+                });
             });
         });
         // Parts received ahead of their turn, and whether their file is complete.
         let mut waiting: BTreeMap<usize, (VecDeque<FileReport>, bool)> = BTreeMap::new();
         let mut next = 0;
         let mut result = Ok(());
-        for (index, part) in &rx {
-            let entry = waiting.entry(index).or_default();
-            match part {
-                Some(report) => entry.0.push_back(report),
-                None => entry.1 = true,
-            }
+        for part in &rx {
+            let entry = waiting.entry(part.file).or_default();
+            entry.0.extend(part.report);
+            entry.1 = part.last;
             while let Some((parts, complete)) = waiting.get_mut(&next) {
                 match parts.pop_front() {
                     Some(report) => {

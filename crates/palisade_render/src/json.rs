@@ -8,6 +8,9 @@ use crate::{Reporter, Summary};
 /// The version of the JSON report's shape (`schemas/report.schema.json`).
 pub const JSON_REPORT_VERSION: u32 = 1;
 
+/// How much encoded JSON is gathered before it is written.
+const WRITE_BYTES: usize = 128 * 1024;
+
 /// One JSON document, streamed: `{"version":1,"tool":…,"findings":[…],"errors":[…],"summary":{…}}`.
 pub struct JsonReporter<W: Write> {
     out: W,
@@ -54,13 +57,13 @@ impl<W: Write> Reporter for JsonReporter<W> {
             self.first = false;
             self.buf.push(b'\n');
             encode_finding(&mut self.buf, &mut self.scratch, f);
+            // A large batch goes out in pieces, so the buffer stays small.
+            if self.buf.len() >= WRITE_BYTES {
+                self.out.write_all(&self.buf)?;
+                self.buf.clear();
+            }
         }
-        self.out.write_all(&self.buf)?;
-        // A large batch should not keep its buffer alive for the rest of the run.
-        if self.buf.capacity() > 1 << 20 {
-            self.buf = Vec::new();
-        }
-        Ok(())
+        self.out.write_all(&self.buf)
     }
 
     fn finish(&mut self, errors: &[InputError], summary: &Summary) -> std::io::Result<()> {

@@ -475,9 +475,9 @@ impl Engine {
             // still a valid cache.
             let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
             let pending = std::mem::take(&mut estate.pending);
-            estate
-                .deferred
-                .extend(pending.into_iter().map(|p| p.pack(&mut pool)));
+            for p in pending {
+                estate.deferred.push(p.pack(&mut pool));
+            }
         }
         out.estate.merge(estate);
     }
@@ -548,10 +548,13 @@ impl Engine {
     pub fn finish_in_parts(&self, mut estate: Estate) -> impl Iterator<Item = Vec<Finding>> {
         self.pool.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut pool = Pool::default();
-        let mut packed: Vec<Packed> = Vec::new();
+        // Room for every candidate up front: growing by doubling would copy the findings and
+        // leave room for as many again, at the end of the input, when memory peaks (room
+        // never written to costs no memory).
+        let mut packed: Vec<Option<Packed>> = Vec::with_capacity(estate.deferred.candidates());
         let mut keep = |f: Finding| {
             if self.enabled.contains(f.code) {
-                packed.push(Packed::new(f, &mut pool));
+                packed.push(Some(Packed::new(f, &mut pool)));
             }
         };
         estate.resolve_each(&mut keep);
@@ -562,13 +565,18 @@ impl Engine {
         }
         drop(estate);
         drop(pool);
-        // Stable, as the order of findings at one place is the order they were found in.
-        packed.sort_by(|a, b| a.order().cmp(&b.order()));
-        let mut packed = packed.into_iter();
+        // The positions are sorted, not the findings: a stable sort borrows room for half of
+        // what it sorts. Stable, as the order of findings at one place is the order they were
+        // found in.
+        let mut order: Vec<usize> = (0..packed.len()).collect();
+        let at = |i: usize| packed[i].as_ref().map(Packed::order);
+        order.sort_by(|&a, &b| at(a).cmp(&at(b)));
+        let mut order = order.into_iter();
         std::iter::from_fn(move || {
-            let part: Vec<Finding> = packed
+            let part: Vec<Finding> = order
                 .by_ref()
                 .take(FINISH_PART)
+                .filter_map(|i| packed[i].take())
                 .map(Packed::unpack)
                 .collect();
             (!part.is_empty()).then_some(part)

@@ -57,6 +57,45 @@ impl Deferred {
     }
 }
 
+/// Postponed decisions in the order they were made, in chunks of at most [`DeferredList::CHUNK`].
+/// A large input postpones hundreds of thousands: one vector would be copied each time it
+/// doubled, and hold up to half its room empty at the end of the input, when memory peaks.
+#[derive(Default)]
+pub(crate) struct DeferredList {
+    chunks: Vec<Vec<Deferred>>,
+    /// How many candidate findings the decisions hold.
+    candidates: usize,
+}
+
+impl DeferredList {
+    const CHUNK: usize = 4096;
+
+    pub(crate) fn push(&mut self, deferred: Deferred) {
+        self.candidates += deferred.packed.len();
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(deferred),
+            _ => self.chunks.push(vec![deferred]),
+        }
+    }
+
+    pub(crate) fn append(&mut self, other: DeferredList) {
+        other.into_iter().for_each(|d| self.push(d));
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.chunks.clear();
+        self.candidates = 0;
+    }
+
+    pub(crate) fn candidates(&self) -> usize {
+        self.candidates
+    }
+
+    pub(crate) fn into_iter(self) -> impl Iterator<Item = Deferred> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
 /// Shared copies of the values that postponed findings repeat. It only saves memory: a value
 /// missing from it is simply stored again.
 #[derive(Default)]
@@ -357,7 +396,7 @@ pub struct Estate {
     pub namespaces: Vec<NamespaceFact>,
     /// Every object estate-wide rules reason about (see [`crate::inventory`]).
     pub inventory: crate::inventory::Inventory,
-    pub(crate) deferred: Vec<Deferred>,
+    pub(crate) deferred: DeferredList,
     /// The current object's postponed decisions, until the engine packs them.
     pub(crate) pending: Vec<Pending>,
 }
@@ -376,7 +415,7 @@ impl Estate {
         self.network_policies.extend(other.network_policies);
         self.namespaces.extend(other.namespaces);
         self.inventory.merge(other.inventory);
-        self.deferred.extend(other.deferred);
+        self.deferred.append(other.deferred);
         self.pending.extend(other.pending);
     }
 
