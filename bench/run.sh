@@ -35,7 +35,9 @@ measure() { # label threads path size [cpu list: pin the whole process to these 
   local label=$1 threads=$2 path=$3 size=$4 cpus=${5:-} log pin=()
   log=$(mktemp)
   if [ -n "$cpus" ]; then pin=(taskset -c "$cpus"); fi
-  # The report is written to a real file: JSON output is part of what is measured.
+  # The report is written to a real file: JSON output is part of what is measured. The
+  # previous run's report is removed first, so that freeing its blocks is not.
+  rm -f "$cache/report.json"
   /usr/bin/time -v "${pin[@]}" "$bin" scan "$path" --format json --output "$cache/report.json" \
     --threads "$threads" 2>"$log" || true
   local secs rss objects

@@ -30,7 +30,7 @@ impl BaselineEntry {
             object.push_str(&format!(" {} {}", c.kind.as_str(), c.name));
         }
         Self {
-            file: f.file.clone().unwrap_or_else(|| "<stdin>".to_owned()),
+            file: f.file.as_deref().unwrap_or("<stdin>").to_owned(),
             code: f.code.to_owned(),
             object,
             fingerprint: fingerprint(f),

@@ -46,7 +46,7 @@ pub fn live_finding(
         section: meta.section,
         message,
         remediation,
-        resource,
+        resource: std::sync::Arc::new(resource),
         container: None,
         file: None,
         line: None,

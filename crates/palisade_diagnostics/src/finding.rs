@@ -216,10 +216,12 @@ pub struct Finding {
     pub section: Section,
     pub message: String,
     pub remediation: String,
-    pub resource: ObjectRef,
+    /// Shared by the findings of one object.
+    pub resource: std::sync::Arc<ObjectRef>,
     pub container: Option<ContainerRef>,
     /// The file the object came from; `None` for stdin-less sources such as a live cluster.
-    pub file: Option<String>,
+    /// Shared by the findings of one file.
+    pub file: Option<std::sync::Arc<str>>,
     pub line: Option<u32>,
     pub column: Option<u32>,
     #[serde(rename = "endLine")]

@@ -1,6 +1,7 @@
 //! Fixes as route operations: one description, lowered by `palisade_fix` to byte edits on the
 //! original text, to an RFC 6902 JSON Patch and to a `kubectl patch --type=json` hint.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -43,9 +44,73 @@ impl Serialize for Applicability {
 /// One step of a route: a mapping key or a sequence index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
-    Key(String),
+    Key(Cow<'static, str>),
     Index(usize),
 }
+
+impl Step {
+    /// A mapping key; the field names fixes use most are shared, not copied (a large scan
+    /// builds hundreds of thousands of routes through the same few fields).
+    pub fn key(key: &str) -> Step {
+        Step::Key(match common_field(key) {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(key.to_owned()),
+        })
+    }
+}
+
+/// `key` as a static string, when it is a field name fixes often route through.
+fn common_field(key: &str) -> Option<&'static str> {
+    COMMON_FIELDS
+        .binary_search(&key)
+        .ok()
+        .map(|i| COMMON_FIELDS[i])
+}
+
+/// Sorted, for [`common_field`]'s binary search.
+const COMMON_FIELDS: &[&str] = &[
+    "add",
+    "allowPrivilegeEscalation",
+    "annotations",
+    "apiVersion",
+    "appArmorProfile",
+    "automountServiceAccountToken",
+    "capabilities",
+    "containers",
+    "cpu",
+    "drop",
+    "ephemeralContainers",
+    "hostIPC",
+    "hostNetwork",
+    "hostPID",
+    "hostPath",
+    "hostPort",
+    "image",
+    "imagePullPolicy",
+    "initContainers",
+    "items",
+    "jobTemplate",
+    "labels",
+    "limits",
+    "localhostProfile",
+    "memory",
+    "metadata",
+    "ports",
+    "privileged",
+    "readOnlyRootFilesystem",
+    "requests",
+    "resources",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seccompProfile",
+    "securityContext",
+    "serviceAccountName",
+    "spec",
+    "template",
+    "type",
+    "volumes",
+];
 
 /// A path from a document's root to a node, independent of how the YAML is written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -88,7 +153,7 @@ impl Route {
                     if bytes.get(j + 1) != Some(&b']') {
                         return Err(bad(j));
                     }
-                    steps.push(Step::Key(key));
+                    steps.push(Step::key(&key));
                     i = j + 2;
                 }
                 b'[' => {
@@ -102,7 +167,7 @@ impl Route {
                     if end == i {
                         return Err(bad(i));
                     }
-                    steps.push(Step::Key(path[i..end].to_owned()));
+                    steps.push(Step::key(&path[i..end]));
                     i = end;
                 }
             }
@@ -111,7 +176,7 @@ impl Route {
     }
 
     pub fn key(mut self, key: &str) -> Self {
-        self.0.push(Step::Key(key.to_owned()));
+        self.0.push(Step::key(key));
         self
     }
 
@@ -236,12 +301,13 @@ impl Op {
 /// A fix for one finding: what it does, how safe it is, and the operations.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fix {
-    /// What the fix does, in the imperative: "set `privileged: false`".
-    pub title: String,
+    /// What the fix does, in the imperative: "set `privileged: false`". Mostly fixed texts,
+    /// shared rather than copied into each of the many findings that carry them.
+    pub title: Cow<'static, str>,
     pub applicability: Applicability,
     /// Why the fix is not safe, shown when it is left unapplied.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub caveat: Option<String>,
+    pub caveat: Option<Cow<'static, str>>,
     /// Where the object sits in its document (`items[2]` in a `List`); routes in `ops` are
     /// from the document's root, JSON Patches from the object's.
     #[serde(skip)]
@@ -250,7 +316,11 @@ pub struct Fix {
 }
 
 impl Fix {
-    fn new(applicability: Applicability, title: impl Into<String>, ops: Vec<Op>) -> Self {
+    fn new(
+        applicability: Applicability,
+        title: impl Into<Cow<'static, str>>,
+        ops: Vec<Op>,
+    ) -> Self {
         Self {
             title: title.into(),
             applicability,
@@ -260,18 +330,22 @@ impl Fix {
         }
     }
 
-    pub fn safe(title: impl Into<String>, ops: Vec<Op>) -> Self {
+    pub fn safe(title: impl Into<Cow<'static, str>>, ops: Vec<Op>) -> Self {
         Self::new(Applicability::Safe, title, ops)
     }
 
     /// A fix that may break a workload; `caveat` says how.
-    pub fn unsafe_(title: impl Into<String>, caveat: impl Into<String>, ops: Vec<Op>) -> Self {
+    pub fn unsafe_(
+        title: impl Into<Cow<'static, str>>,
+        caveat: impl Into<Cow<'static, str>>,
+        ops: Vec<Op>,
+    ) -> Self {
         let mut fix = Self::new(Applicability::Unsafe, title, ops);
         fix.caveat = Some(caveat.into());
         fix
     }
 
-    pub fn display_only(title: impl Into<String>, ops: Vec<Op>) -> Self {
+    pub fn display_only(title: impl Into<Cow<'static, str>>, ops: Vec<Op>) -> Self {
         Self::new(Applicability::DisplayOnly, title, ops)
     }
 }
@@ -296,6 +370,27 @@ mod tests {
         assert!(Route::parse("a[x]").is_err());
         assert!(Route::parse("a[\"x").is_err());
         assert!(Route::parse("a..b").is_err());
+    }
+
+    #[test]
+    fn common_fields_are_shared_and_equal_to_copies() {
+        assert!(COMMON_FIELDS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for field in COMMON_FIELDS {
+            assert!(matches!(Step::key(field), Step::Key(Cow::Borrowed(_))));
+        }
+        assert!(matches!(Step::key("sysctls"), Step::Key(Cow::Owned(_))));
+        assert_eq!(Step::key("spec"), Step::Key(Cow::Owned("spec".to_owned())));
+        let route = Route::parse("spec.template.spec.containers[0].securityContext").unwrap();
+        assert_eq!(
+            route,
+            Route::default()
+                .key("spec")
+                .key("template")
+                .key("spec")
+                .key("containers")
+                .index(0)
+                .key("securityContext")
+        );
     }
 
     #[test]

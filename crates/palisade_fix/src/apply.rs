@@ -242,7 +242,7 @@ pub fn fix_text_in(
             applied_ids.insert(identity(f));
             applied.push(Applied {
                 code: f.code,
-                title: fix.title.clone(),
+                title: fix.title.to_string(),
                 resource: describe(f),
                 line: first_lines.get(&identity(f)).copied().flatten(),
                 applicability: fix.applicability,
@@ -320,7 +320,7 @@ fn left_of(f: &Finding, reason: String) -> Left {
     let fix = f.fix.as_ref();
     Left {
         code: f.code,
-        title: fix.map(|x| x.title.clone()).unwrap_or_default(),
+        title: fix.map(|x| x.title.to_string()).unwrap_or_default(),
         resource: describe(f),
         line: f.line,
         reason,

@@ -131,7 +131,7 @@ fn walk(doc: &Document<'_>, route: &Route) -> Result<Walk, LowerError> {
                 let hit = entries
                     .iter()
                     .rev()
-                    .find(|&&(key, _)| doc.text_of(key) == Some(k.as_str()));
+                    .find(|&&(key, _)| doc.text_of(key) == Some(k.as_ref()));
                 match hit {
                     Some(&(key, value)) => (value, Some(key)),
                     None => {
@@ -236,7 +236,7 @@ fn nest(steps: &[Step], value: Value) -> Value {
     steps.iter().rev().fold(value, |v, s| match s {
         Step::Key(k) => {
             let mut m = serde_json::Map::new();
-            m.insert(k.clone(), v);
+            m.insert(k.to_string(), v);
             Value::Object(m)
         }
         Step::Index(_) => json!([v]),
@@ -354,7 +354,7 @@ pub fn text_edits(doc: &Document<'_>, fix: &Fix) -> Result<Vec<Edit>, LowerError
                 let nested = nest(&steps[depth + 1..], value);
                 if doc.is_null(node) {
                     let mut m = serde_json::Map::new();
-                    m.insert(first.clone(), nested);
+                    m.insert(first.to_string(), nested);
                     edits.push(lw.replace(node, key, parent, &Value::Object(m))?);
                 } else if doc.is_mapping(node) {
                     edits.push(lw.insert_entry(node, first, &nested)?);

@@ -105,10 +105,10 @@ mod tests {
             let path = FieldPath::new().key("spec").key(key).index(3).key(key);
             let route = Route::parse(path.as_str()).unwrap_or_else(|e| panic!("{key:?}: {e}"));
             let expected = [
-                Step::Key("spec".to_owned()),
-                Step::Key(key.to_owned()),
+                Step::key("spec"),
+                Step::key(key),
                 Step::Index(3),
-                Step::Key(key.to_owned()),
+                Step::key(key),
             ];
             assert_eq!(route.steps(), &expected, "{key:?} via {path}");
         }

@@ -72,14 +72,14 @@ pub fn findings(report: &NodeReport) -> Vec<Finding> {
                 section: Section::Components,
                 message: format!("{prefix}{}: {what}", r.title),
                 remediation: r.remediation.clone(),
-                resource: ObjectRef {
+                resource: std::sync::Arc::new(ObjectRef {
                     api_version: "v1".to_owned(),
                     kind: "Node".to_owned(),
                     namespace: None,
                     name: Some(report.node_name.clone()),
-                },
+                }),
                 container: None,
-                file: located.and_then(|e| e.file.clone()),
+                file: located.and_then(|e| e.file.as_deref().map(std::sync::Arc::from)),
                 line: located.and_then(|e| e.line),
                 column: located.and_then(|e| e.column),
                 end_line: None,

@@ -88,7 +88,7 @@ fn item_finding(f: &Finding) -> ItemFinding {
         severity: f.severity.as_str(),
         message: f.message.clone(),
         object: f.resource.to_string(),
-        file: f.file.clone(),
+        file: f.file.as_deref().map(str::to_owned),
         line: f.line,
         column: f.column,
     }

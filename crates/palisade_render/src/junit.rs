@@ -59,7 +59,7 @@ impl<W: Write> Reporter for JunitReporter<W> {
                 .or_default()
                 .entry(object)
                 .or_insert_with(|| Case {
-                    file: f.file.clone().unwrap_or_else(|| crate::LIVE.to_owned()),
+                    file: f.file.as_deref().unwrap_or(crate::LIVE).to_owned(),
                     severity: f.severity,
                     first: f.message.clone(),
                     details: String::new(),

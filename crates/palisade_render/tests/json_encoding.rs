@@ -92,12 +92,12 @@ fn edge_cases_encode_like_serde() {
         section: palisade_diagnostics::Section::Workloads,
         message: "quotes \" backslash \\ newline \n tab \t control \u{1} é 🙂".to_owned(),
         remediation: String::new(),
-        resource: ObjectRef {
+        resource: std::sync::Arc::new(ObjectRef {
             api_version: "v1".to_owned(),
             kind: "Pod".to_owned(),
             namespace: None,
             name: Some("a\"b".to_owned()),
-        },
+        }),
         container: Some(ContainerRef {
             name: "c".to_owned(),
             kind: ContainerKind::EphemeralContainer,

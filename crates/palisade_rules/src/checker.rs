@@ -1,5 +1,5 @@
 use palisade_diagnostics::{
-    Finding, LineIndex, PssLevel, PssRef, RelatedLocation, Severity, Suppression,
+    Finding, LineIndex, ObjectRef, PssLevel, PssRef, RelatedLocation, Severity, Suppression,
 };
 use palisade_k8s::{Container, Entry, FieldPath, Object, PodSpec};
 use palisade_yaml::NodeId;
@@ -117,6 +117,8 @@ pub struct Checker<'c, 'd> {
     /// The workload as postponed decisions see it, read once per object
     /// (see [`crate::inventory::subject`]).
     pub(crate) subject: Option<std::sync::Arc<crate::inventory::Subject>>,
+    /// The object's identity, made once and shared by its findings.
+    pub(crate) resource: std::cell::OnceCell<std::sync::Arc<ObjectRef>>,
 }
 
 /// The labels of an object that may carry kubeaudit overrides.
@@ -140,6 +142,12 @@ impl<'c, 'd> Checker<'c, 'd> {
     }
 
     /// Starts a finding for the current rule at `node`, whose field path is `path`.
+    /// The object's identity, as findings carry it.
+    pub fn resource(&self) -> &std::sync::Arc<ObjectRef> {
+        self.resource
+            .get_or_init(|| std::sync::Arc::new(self.object.object_ref()))
+    }
+
     pub fn report(&mut self, node: NodeId, path: FieldPath) -> ReportBuilder<'_, 'c, 'd> {
         let range = self.doc().range(node);
         let at = self.file.locate(range);
@@ -150,9 +158,9 @@ impl<'c, 'd> Checker<'c, 'd> {
             section: self.rule.section,
             message: String::new(),
             remediation: String::new(),
-            resource: self.object.object_ref(),
+            resource: self.resource().clone(),
             container: None,
-            file: self.file.path.map(str::to_owned),
+            file: self.file.shared_path(),
             line: Some(at.line),
             column: Some(at.column),
             end_line: Some(at.end_line),

@@ -381,6 +381,7 @@ impl Engine {
             findings: Vec::new(),
             estate: Estate::default(),
             subject: None,
+            resource: std::cell::OnceCell::new(),
         };
         for rule in &self.rules {
             cx.rule = rule.meta();
@@ -517,9 +518,9 @@ impl Engine {
             section: meta.section,
             message,
             remediation,
-            resource: object.object_ref(),
+            resource: std::sync::Arc::new(object.object_ref()),
             container: None,
-            file: file.path.map(str::to_owned),
+            file: file.shared_path(),
             line: Some(at.line),
             column: Some(at.column),
             end_line: Some(at.end_line),

@@ -119,6 +119,15 @@ fn shared<T: std::hash::Hash + Eq>(set: &mut FxHashSet<Arc<T>>, value: T) -> Arc
     value
 }
 
+/// [`shared`], for a value already behind an `Arc`.
+fn shared_arc<T: std::hash::Hash + Eq>(set: &mut FxHashSet<Arc<T>>, value: Arc<T>) -> Arc<T> {
+    if let Some(found) = set.get(&*value) {
+        return found.clone();
+    }
+    set.insert(value.clone());
+    value
+}
+
 impl Pool {
     fn string(&mut self, s: String) -> Arc<str> {
         if let Some(found) = self.strings.get(s.as_str()) {
@@ -129,11 +138,20 @@ impl Pool {
         shared
     }
 
+    /// [`Pool::string`], for a string already shared.
+    fn shared_string(&mut self, s: Arc<str>) -> Arc<str> {
+        if let Some(found) = self.strings.get(&*s) {
+            return found.clone();
+        }
+        self.strings.insert(s.clone());
+        s
+    }
+
     fn fix(&mut self, fix: Fix) -> Arc<Fix> {
         const COMPARED: usize = 8;
-        let list = match self.fixes.get_mut(fix.title.as_str()) {
+        let list = match self.fixes.get_mut(fix.title.as_ref()) {
             Some(list) => list,
-            None => self.fixes.entry(Arc::from(fix.title.as_str())).or_default(),
+            None => self.fixes.entry(Arc::from(fix.title.as_ref())).or_default(),
         };
         if let Some(found) = list.iter().rev().take(COMPARED).find(|f| ***f == fix) {
             return found.clone();
@@ -251,8 +269,8 @@ impl Packed {
             pss,
         };
         let place = Place {
-            resource: shared(&mut pool.objects, resource),
-            file: file.map(|s| pool.string(s)),
+            resource: shared_arc(&mut pool.objects, resource),
+            file: file.map(|s| pool.shared_string(s)),
             line,
             column,
             end_line,
@@ -292,9 +310,9 @@ impl Packed {
             section: head.section,
             message: head.message.clone(),
             remediation: head.remediation.clone(),
-            resource: ObjectRef::clone(&place.resource),
+            resource: place.resource.clone(),
             container: self.container.map(|c| *c),
-            file: place.file.as_deref().map(str::to_owned),
+            file: place.file.clone(),
             line: place.line,
             column: place.column,
             end_line: place.end_line,
@@ -588,7 +606,7 @@ mod tests {
             section: Section::Workloads,
             message: message.into(),
             remediation: "set it".into(),
-            resource: object(name),
+            resource: Arc::new(object(name)),
             container: Some(ContainerRef {
                 name: "app".into(),
                 kind: ContainerKind::Container,

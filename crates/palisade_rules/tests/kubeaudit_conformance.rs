@@ -501,7 +501,7 @@ fn run_case(case: &AuditCase, dir: &Path) -> Run {
 /// Compares pinned results (rule and message) and the number of resources with results.
 fn compare_results(expected: &ExpectedResults, findings: &[&Finding]) -> Option<String> {
     let mut problems = Vec::new();
-    let resources: BTreeSet<&ObjectRef> = findings.iter().map(|f| &f.resource).collect();
+    let resources: BTreeSet<&ObjectRef> = findings.iter().map(|f| &*f.resource).collect();
     if let Some(n) = expected.resources_with_results
         && resources.len() != n
     {
@@ -856,12 +856,12 @@ mod harness {
             section: palisade_diagnostics::Section::Components,
             message: message.to_owned(),
             remediation: String::new(),
-            resource: ObjectRef {
+            resource: std::sync::Arc::new(ObjectRef {
                 api_version: "batch/v1beta1".to_owned(),
                 kind: "CronJob".to_owned(),
                 namespace: None,
                 name: Some(name.to_owned()),
-            },
+            }),
             container: None,
             file: None,
             line: None,

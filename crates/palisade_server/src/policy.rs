@@ -393,7 +393,7 @@ impl Policy {
                 if ops.iter().all(|op| apply_op(&mut next, op)) {
                     working = next;
                     if !fixes.iter().any(|(c, t)| *c == f.code && *t == fix.title) {
-                        fixes.push((f.code, fix.title.clone()));
+                        fixes.push((f.code, fix.title.to_string()));
                     }
                 }
             }
