@@ -45,7 +45,7 @@ pub fn live_finding(
         severity,
         section: meta.section,
         message,
-        remediation,
+        remediation: remediation.into(),
         resource: std::sync::Arc::new(resource),
         container: None,
         file: None,

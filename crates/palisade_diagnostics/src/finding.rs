@@ -215,7 +215,8 @@ pub struct Finding {
     pub severity: Severity,
     pub section: Section,
     pub message: String,
-    pub remediation: String,
+    /// Mostly a fixed text of the rule's, shared rather than copied.
+    pub remediation: std::borrow::Cow<'static, str>,
     /// Shared by the findings of one object.
     pub resource: std::sync::Arc<ObjectRef>,
     pub container: Option<ContainerRef>,
@@ -234,7 +235,7 @@ pub struct Finding {
     pub path: String,
     /// The part of the path that does not exist, when the problem is a missing field.
     pub missing: Option<String>,
-    pub kubeaudit_code: Option<String>,
+    pub kubeaudit_code: Option<std::borrow::Cow<'static, str>>,
     pub pss: Option<PssRef>,
     /// What suppressed the finding, if anything; JSON adds a `suppressed` boolean beside it.
     #[serde(rename = "suppression")]

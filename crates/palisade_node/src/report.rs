@@ -71,7 +71,7 @@ pub fn findings(report: &NodeReport) -> Vec<Finding> {
                 severity: severity(r),
                 section: Section::Components,
                 message: format!("{prefix}{}: {what}", r.title),
-                remediation: r.remediation.clone(),
+                remediation: r.remediation.clone().into(),
                 resource: std::sync::Arc::new(ObjectRef {
                     api_version: "v1".to_owned(),
                     kind: "Node".to_owned(),

@@ -91,7 +91,7 @@ fn edge_cases_encode_like_serde() {
         severity: Severity::Critical,
         section: palisade_diagnostics::Section::Workloads,
         message: "quotes \" backslash \\ newline \n tab \t control \u{1} é 🙂".to_owned(),
-        remediation: String::new(),
+        remediation: "".into(),
         resource: std::sync::Arc::new(ObjectRef {
             api_version: "v1".to_owned(),
             kind: "Pod".to_owned(),

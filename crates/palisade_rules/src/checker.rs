@@ -157,7 +157,7 @@ impl<'c, 'd> Checker<'c, 'd> {
             severity: self.rule.severity,
             section: self.rule.section,
             message: String::new(),
-            remediation: String::new(),
+            remediation: std::borrow::Cow::Borrowed(""),
             resource: self.resource().clone(),
             container: None,
             file: self.file.shared_path(),
@@ -303,7 +303,7 @@ impl ReportBuilder<'_, '_, '_> {
         self
     }
 
-    pub fn remediation(mut self, remediation: impl Into<String>) -> Self {
+    pub fn remediation(mut self, remediation: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         self.f().remediation = remediation.into();
         self
     }
@@ -321,8 +321,8 @@ impl ReportBuilder<'_, '_, '_> {
     }
 
     /// The kubeaudit result code this finding corresponds to.
-    pub fn kubeaudit(mut self, code: &str) -> Self {
-        self.f().kubeaudit_code = Some(code.to_owned());
+    pub fn kubeaudit(mut self, code: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        self.f().kubeaudit_code = Some(code.into());
         self
     }
 
@@ -387,7 +387,7 @@ impl ReportBuilder<'_, '_, '_> {
             reason,
         });
         if let Some(code) = &mut finding.kubeaudit_code {
-            code.push_str("Allowed");
+            code.to_mut().push_str("Allowed");
         }
     }
 

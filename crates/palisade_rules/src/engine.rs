@@ -517,7 +517,7 @@ impl Engine {
             severity: meta.severity,
             section: meta.section,
             message,
-            remediation,
+            remediation: remediation.into(),
             resource: std::sync::Arc::new(object.object_ref()),
             container: None,
             file: file.shared_path(),

@@ -176,9 +176,9 @@ struct Head {
     severity: Severity,
     section: Section,
     message: String,
-    remediation: String,
+    remediation: std::borrow::Cow<'static, str>,
     missing: Option<String>,
-    kubeaudit_code: Option<String>,
+    kubeaudit_code: Option<std::borrow::Cow<'static, str>>,
     pss: Option<PssRef>,
 }
 

@@ -491,7 +491,10 @@ fn run_case(case: &AuditCase, dir: &Path) -> Run {
         .iter()
         .filter(|f| f.kubeaudit_code.is_some())
         .collect();
-    run.codes = ka.iter().filter_map(|f| f.kubeaudit_code.clone()).collect();
+    run.codes = ka
+        .iter()
+        .filter_map(|f| f.kubeaudit_code.as_deref().map(str::to_owned))
+        .collect();
     if let Some(expected) = &case.results {
         run.results_mismatch = compare_results(expected, &ka);
     }
@@ -514,7 +517,7 @@ fn compare_results(expected: &ExpectedResults, findings: &[&Finding]) -> Option<
         .iter()
         .map(|f| {
             (
-                f.kubeaudit_code.clone().unwrap_or_default(),
+                f.kubeaudit_code.as_deref().unwrap_or_default().to_owned(),
                 f.message.clone(),
             )
         })
@@ -855,7 +858,7 @@ mod harness {
             severity: palisade_diagnostics::Severity::Medium,
             section: palisade_diagnostics::Section::Components,
             message: message.to_owned(),
-            remediation: String::new(),
+            remediation: "".into(),
             resource: std::sync::Arc::new(ObjectRef {
                 api_version: "batch/v1beta1".to_owned(),
                 kind: "CronJob".to_owned(),
@@ -871,7 +874,7 @@ mod harness {
             range: None,
             path: String::new(),
             missing: None,
-            kubeaudit_code: Some(code.to_owned()),
+            kubeaudit_code: Some(code.to_owned().into()),
             pss: None,
             suppressed: None,
             kubectl: None,

@@ -104,7 +104,8 @@ impl Rule for TenantNamespaceWithoutQuota {
                     (false, true) => "a ResourceQuota",
                     _ => "a LimitRange",
                 }
-            );
+            )
+            .into();
             vec![f]
         });
     }

@@ -125,7 +125,7 @@ impl Rule for MissingDefaultDenyNetworkPolicy {
                 )),
             });
             if let Some(code) = &mut both.kubeaudit_code {
-                code.push_str("Allowed");
+                code.to_mut().push_str("Allowed");
             }
         }
         let ingress = cx
@@ -227,14 +227,16 @@ fn decide(
             finding.remediation = format!(
                 "state it in the manifest: add `policyTypes: [{direction}]` to NetworkPolicy \
                  `{name}`"
-            );
+            )
+            .into();
         } else {
             finding.remediation = format!(
                 "add `{direction}` to `policyTypes` of the catch-all NetworkPolicy \
                  `{catch_all_name}` and leave it without {} rules, or add a NetworkPolicy with \
                  `podSelector: {{}}` and `policyTypes: [{direction}]`",
                 direction.to_ascii_lowercase()
-            );
+            )
+            .into();
         }
         out.push(finding);
     }

@@ -129,7 +129,7 @@ impl Rule for NamespaceWithoutDefaultDeny {
             f.remediation = format!(
                 "add a NetworkPolicy `default-deny` in namespace `{shown}` with `podSelector: {{}}` \
                  and `policyTypes: {types}`, then allow the traffic each workload needs"
-            );
+            ).into();
             for w in workloads.iter().skip(1).take(5) {
                 f.related
                     .push(cite(&w.loc(), format!("{} is also in this namespace", w.resource)));

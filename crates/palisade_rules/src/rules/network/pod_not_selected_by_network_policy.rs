@@ -96,7 +96,8 @@ impl Rule for PodNotSelectedByNetworkPolicy {
                 "add a default-deny NetworkPolicy (`podSelector: {{}}`, `policyTypes: [Ingress, \
                  Egress]`) to namespace `{}`, or a policy whose podSelector matches these pods",
                 ns_name(ns)
-            );
+            )
+            .into();
             for p in policies.iter().take(3) {
                 f.related
                     .push(cite(&p.loc, format!("{} selects other pods", p.title())));
