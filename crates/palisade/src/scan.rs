@@ -751,119 +751,151 @@ thread_local! {
     static CHECKING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Where the writer is, for the workers: the files they may start are those less than
-/// [`WINDOW`] ahead of the next one to write.
-struct Gate {
+/// What the workers and the writer share.
+#[derive(Default)]
+struct Shared {
+    /// Parts of files checked ahead of their turn, and whether each file is complete.
+    ready: BTreeMap<usize, (VecDeque<FileReport>, bool)>,
+    /// The file the writer needs next: workers may start files less than [`WINDOW`] ahead.
     next_to_write: usize,
+    /// The writer sleeps until a part of `next_to_write` arrives.
+    writer_waiting: bool,
+    /// Workers sleeping at the window.
+    workers_waiting: usize,
+    /// The writer met an error: no more files are started.
     stopped: bool,
+    /// The workers are gone (all files checked, or a worker panicked).
+    done: bool,
 }
 
-/// A piece of a file's report, on its way from a worker to the writer.
-struct Part {
-    /// The file's index in the sorted list.
-    file: usize,
-    report: Option<FileReport>,
-    /// Whether the file has no more parts.
-    last: bool,
+/// The shared state, the writer's wake-up call and the workers'.
+struct Pipe {
+    shared: Mutex<Shared>,
+    writer: Condvar,
+    window: Condvar,
+}
+
+impl Pipe {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands a part of file `index` to the writer, waking it only when that is the file it
+    /// waits for (the others wait their turn without a wake-up each).
+    fn deliver(&self, index: usize, report: Option<FileReport>, last: bool) {
+        let mut s = self.lock();
+        let entry = s.ready.entry(index).or_default();
+        entry.0.extend(report);
+        entry.1 |= last;
+        if s.writer_waiting && index == s.next_to_write {
+            self.writer.notify_one();
+        }
+    }
+}
+
+/// Marks the workers gone, even when one panics, so that the writer never waits for them.
+struct WorkersDone<'a>(&'a Pipe);
+
+impl Drop for WorkersDone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().done = true;
+        self.0.writer.notify_one();
+    }
 }
 
 /// Checks files on the worker threads while this thread writes their findings in path order.
 /// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
 /// the next file as soon as they finish one (a slow file holds up only the writer, never
-/// the other workers); the writer puts the reports back in order.
+/// the other workers); the writer takes the reports in order, as many as are ready at once.
 fn scan_files(
     engine: &Engine,
     run: &mut Run<'_>,
     files: Vec<PathBuf>,
     patches: &input::Patches,
 ) -> Result<()> {
-    let gate = (
-        Mutex::new(Gate {
-            next_to_write: 0,
-            stopped: false,
-        }),
-        Condvar::new(),
-    );
-    let (tx, rx) = std::sync::mpsc::channel::<Part>();
+    let pipe = Pipe {
+        shared: Mutex::new(Shared::default()),
+        writer: Condvar::new(),
+        window: Condvar::new(),
+    };
+    let total = files.len();
     std::thread::scope(|scope| {
-        let gate = &gate;
+        let pipe = &pipe;
         let files = &files;
         scope.spawn(move || {
+            let _done = WorkersDone(pipe);
             let mut queue = files.iter().enumerate();
             let gated = std::iter::from_fn(move || {
-                let (lock, moved) = gate;
-                let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut s = pipe.lock();
                 let (index, _) = queue.clone().next()?;
                 // A thread that waits inside a file of its own (a large file's documents are
                 // checked in parallel, and a waiting thread runs other jobs meanwhile) must
                 // not wait here too: the writer may be waiting for that very file. It goes
                 // past the window instead, by a file.
                 let inside_a_file = CHECKING.with(|c| c.get() > 0);
-                while !g.stopped && !inside_a_file && index >= g.next_to_write + WINDOW {
-                    g = moved.wait(g).unwrap_or_else(PoisonError::into_inner);
+                while !s.stopped && !inside_a_file && index >= s.next_to_write + WINDOW {
+                    s.workers_waiting += 1;
+                    s = pipe.window.wait(s).unwrap_or_else(PoisonError::into_inner);
+                    s.workers_waiting -= 1;
                 }
-                if g.stopped {
+                if s.stopped {
                     return None;
                 }
                 queue.next()
             });
-            gated.par_bridge().for_each_with(tx, |tx, (index, path)| {
-                // The writer is gone only after an error it reports itself.
+            gated.par_bridge().for_each(|(index, path)| {
                 CHECKING.with(|c| c.set(c.get() + 1));
-                // Each part is sent once the next one exists, the last with the file's end:
-                // a file of one part (most of them) is one message, one wake-up of the writer.
+                // Each part is handed over once the next one exists, the last with the file's
+                // end: a file of one part (most of them) is handed over once.
                 let mut held = None;
                 check_path(engine, path, patches.role(path), |part| {
                     if let Some(report) = held.replace(part) {
-                        let _ = tx.send(Part {
-                            file: index,
-                            report: Some(report),
-                            last: false,
-                        });
+                        pipe.deliver(index, Some(report), false);
                     }
                 });
                 CHECKING.with(|c| c.set(c.get() - 1));
-                let _ = tx.send(Part {
-                    file: index,
-                    report: held,
-                    last: true,
-                });
+                pipe.deliver(index, held, true);
             });
         });
-        // Parts received ahead of their turn, and whether their file is complete.
-        let mut waiting: BTreeMap<usize, (VecDeque<FileReport>, bool)> = BTreeMap::new();
         let mut next = 0;
-        let mut result = Ok(());
-        for part in &rx {
-            let entry = waiting.entry(part.file).or_default();
-            entry.0.extend(part.report);
-            entry.1 = part.last;
-            while let Some((parts, complete)) = waiting.get_mut(&next) {
-                match parts.pop_front() {
-                    Some(report) => {
-                        result = run.emit(report);
-                        if result.is_err() {
+        let mut batch: Vec<FileReport> = Vec::new();
+        while next < total {
+            {
+                let mut s = pipe.lock();
+                loop {
+                    while let Some((parts, complete)) = s.ready.get_mut(&next) {
+                        batch.extend(parts.drain(..));
+                        if !*complete {
                             break;
                         }
-                    }
-                    None if *complete => {
-                        waiting.remove(&next);
+                        s.ready.remove(&next);
                         next += 1;
                     }
-                    None => break,
+                    s.next_to_write = next;
+                    if !batch.is_empty() || next == total || s.done {
+                        break;
+                    }
+                    s.writer_waiting = true;
+                    s = pipe.writer.wait(s).unwrap_or_else(PoisonError::into_inner);
+                    s.writer_waiting = false;
+                }
+                if s.workers_waiting > 0 {
+                    pipe.window.notify_all();
+                }
+                if batch.is_empty() && s.done {
+                    // A worker panicked: the scope passes the panic on.
+                    break;
                 }
             }
-            let (lock, moved) = gate;
-            let mut g = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            g.next_to_write = next;
-            g.stopped = result.is_err();
-            moved.notify_all();
-            drop(g);
-            if result.is_err() {
-                break;
+            for report in batch.drain(..) {
+                if let Err(e) = run.emit(report) {
+                    pipe.lock().stopped = true;
+                    pipe.window.notify_all();
+                    return Err(e);
+                }
             }
         }
-        result
+        Ok(())
     })
 }
 
