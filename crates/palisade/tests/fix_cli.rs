@@ -239,3 +239,26 @@ fn json_patch_lists_every_fix_with_a_kubectl_command() {
     assert!(cmp["kubectl"].is_null());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
 }
+
+#[test]
+fn postponed_decisions_are_taken_with_a_single_thread() {
+    // Each file's postponed decisions are taken on the thread that fixes it: handed to the
+    // thread pool instead, they would wait for a thread that is waiting for them.
+    let dir = tempfile::tempdir().unwrap();
+    let pods: String = (1..=3)
+        .map(|n| {
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{n}, namespace: ns}}\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n"
+            )
+        })
+        .collect();
+    write(dir.path(), "a.yaml", &pods);
+    write(dir.path(), "b.yaml", &pods);
+    palisade(dir.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .timeout(std::time::Duration::from_secs(60))
+        .args(["fix", "--unsafe-fixes", "--select", "WKL027", "."])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Fixed 6 finding(s) in 2 file(s)."));
+}

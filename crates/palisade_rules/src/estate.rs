@@ -490,27 +490,36 @@ impl Estate {
         const SLICE: usize = 4096;
         let deferred = std::mem::take(&mut self.deferred);
         let estate = &*self;
-        std::thread::scope(|scope| {
-            // The next slice is decided on the thread pool while this thread hands out the
-            // findings of the last one (`found` is where the engine packs them, one by one).
-            let (decided_tx, decided_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<Finding>>>(1);
-            scope.spawn(move || {
-                let mut deferred = deferred.into_iter();
-                loop {
-                    let slice: Vec<Deferred> = deferred.by_ref().take(SLICE).collect();
-                    if slice.is_empty() {
-                        break;
-                    }
-                    let decided = slice.into_par_iter().map(|d| d.decide(estate)).collect();
-                    if decided_tx.send(decided).is_err() {
-                        break;
-                    }
-                }
-            });
-            for decided in decided_rx {
+        let mut deferred = deferred.into_iter();
+        let mut next_slice = move || {
+            let slice: Vec<Deferred> = deferred.by_ref().take(SLICE).collect();
+            (!slice.is_empty()).then(|| -> Vec<Vec<Finding>> {
+                slice.into_par_iter().map(|d| d.decide(estate)).collect()
+            })
+        };
+        if rayon::current_thread_index().is_some() {
+            // On a pool thread (`palisade fix` finishes files in parallel), waiting for work
+            // handed to the pool could leave it without a free thread: decide here.
+            while let Some(decided) = next_slice() {
                 decided.into_iter().flatten().for_each(&mut found);
             }
-        });
+        } else {
+            std::thread::scope(|scope| {
+                // The next slice is decided on the pool while this thread hands out the
+                // findings of the last one (`found` is where the engine packs them).
+                let (decided_tx, decided_rx) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move || {
+                    while let Some(decided) = next_slice() {
+                        if decided_tx.send(decided).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for decided in decided_rx {
+                    decided.into_iter().flatten().for_each(&mut found);
+                }
+            });
+        }
         // Decisions the engine did not pack (an estate put together by hand).
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
