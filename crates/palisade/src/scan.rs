@@ -745,30 +745,26 @@ fn progress_bar(args: &ReportArgs, files: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-thread_local! {
-    /// How many files this thread is checking (more than one when it took a file while
-    /// waiting for the parallel parts of another).
-    static CHECKING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// What the workers and the writer share.
+/// What the feeder, the workers and the writer share.
 #[derive(Default)]
 struct Shared {
     /// Parts of files checked ahead of their turn, and whether each file is complete.
     ready: BTreeMap<usize, (VecDeque<FileReport>, bool)>,
-    /// The file the writer needs next: workers may start files less than [`WINDOW`] ahead.
+    /// The file the writer needs next.
     next_to_write: usize,
+    /// How many files are written: the feeder hands out files less than [`WINDOW`] ahead.
+    written: usize,
     /// The writer sleeps until a part of `next_to_write` arrives.
     writer_waiting: bool,
-    /// Workers sleeping at the window.
-    workers_waiting: usize,
-    /// The writer met an error: no more files are started.
+    /// The feeder sleeps at the window.
+    feeder_waiting: bool,
+    /// No more files are handed out: the writer stopped (an error) or a worker panicked.
     stopped: bool,
-    /// The workers are gone (all files checked, or a worker panicked).
+    /// The workers are gone (all files checked, or a panic).
     done: bool,
 }
 
-/// The shared state, the writer's wake-up call and the workers'.
+/// The shared state, the writer's wake-up call and the feeder's.
 struct Pipe {
     shared: Mutex<Shared>,
     writer: Condvar,
@@ -791,9 +787,28 @@ impl Pipe {
             self.writer.notify_one();
         }
     }
+
+    /// No more files: wakes whoever waits, so that nothing waits for a file that will not come.
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.window.notify_all();
+        self.writer.notify_one();
+    }
 }
 
-/// Marks the workers gone, even when one panics, so that the writer never waits for them.
+/// Stops the scan when a worker panics while checking a file (the writer would wait for that
+/// file forever); the panic then reaches the caller through the thread scope.
+struct StopOnPanic<'a>(&'a Pipe);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
+/// Marks the workers gone, even when one panicked, so that the writer never waits for them.
 struct WorkersDone<'a>(&'a Pipe);
 
 impl Drop for WorkersDone<'_> {
@@ -803,10 +818,12 @@ impl Drop for WorkersDone<'_> {
     }
 }
 
-/// Checks files on the worker threads while this thread writes their findings in path order.
-/// Workers take files in order, never more than [`WINDOW`] ahead of the writer, and start
-/// the next file as soon as they finish one (a slow file holds up only the writer, never
-/// the other workers); the writer takes the reports in order, as many as are ready at once.
+/// Checks files on the thread pool while this thread writes their findings in path order.
+/// A feeder thread hands the files to the pool in order, never more than [`WINDOW`] ahead of
+/// the last one written; it waits on its own thread, so no pool thread ever waits for the
+/// writer (a pool thread may be running a file on top of the parallel parts of another).
+/// Workers start the next file as soon as they finish one (a slow file holds up only the
+/// writer); the writer takes the reports in order, as many as are ready at once.
 fn scan_files(
     engine: &Engine,
     run: &mut Run<'_>,
@@ -824,39 +841,43 @@ fn scan_files(
         let files = &files;
         scope.spawn(move || {
             let _done = WorkersDone(pipe);
-            let mut queue = files.iter().enumerate();
-            let gated = std::iter::from_fn(move || {
-                let mut s = pipe.lock();
-                let (index, _) = queue.clone().next()?;
-                // A thread that waits inside a file of its own (a large file's documents are
-                // checked in parallel, and a waiting thread runs other jobs meanwhile) must
-                // not wait here too: the writer may be waiting for that very file. It goes
-                // past the window instead, by a file.
-                let inside_a_file = CHECKING.with(|c| c.get() > 0);
-                while !s.stopped && !inside_a_file && index >= s.next_to_write + WINDOW {
-                    s.workers_waiting += 1;
-                    s = pipe.window.wait(s).unwrap_or_else(PoisonError::into_inner);
-                    s.workers_waiting -= 1;
-                }
-                if s.stopped {
-                    return None;
-                }
-                queue.next()
-            });
-            gated.par_bridge().for_each(|(index, path)| {
-                CHECKING.with(|c| c.set(c.get() + 1));
-                // Each part is handed over once the next one exists, the last with the file's
-                // end: a file of one part (most of them) is handed over once.
-                let mut held = None;
-                check_path(engine, path, patches.role(path), |part| {
-                    if let Some(report) = held.replace(part) {
-                        pipe.deliver(index, Some(report), false);
+            rayon::in_place_scope(|jobs| {
+                for (index, path) in files.iter().enumerate() {
+                    {
+                        let mut s = pipe.lock();
+                        while !s.stopped && index >= s.written + WINDOW {
+                            s.feeder_waiting = true;
+                            s = pipe.window.wait(s).unwrap_or_else(PoisonError::into_inner);
+                            s.feeder_waiting = false;
+                        }
+                        if s.stopped {
+                            break;
+                        }
                     }
-                });
-                CHECKING.with(|c| c.set(c.get() - 1));
-                pipe.deliver(index, held, true);
+                    jobs.spawn(move |_| {
+                        let _stop = StopOnPanic(pipe);
+                        // Each part is handed over once the next one exists, the last with
+                        // the file's end: a file of one part (most of them) is handed over
+                        // once.
+                        let mut held = None;
+                        check_path(engine, path, patches.role(path), |part| {
+                            if let Some(report) = held.replace(part) {
+                                pipe.deliver(index, Some(report), false);
+                            }
+                        });
+                        pipe.deliver(index, held, true);
+                    });
+                }
             });
         });
+        // However the writer ends (done, an error, a panic), the feeder stops handing out files.
+        struct StopOnExit<'a>(&'a Pipe);
+        impl Drop for StopOnExit<'_> {
+            fn drop(&mut self) {
+                self.0.stop();
+            }
+        }
+        let _stop = StopOnExit(pipe);
         let mut next = 0;
         let mut batch: Vec<FileReport> = Vec::new();
         while next < total {
@@ -879,20 +900,18 @@ fn scan_files(
                     s = pipe.writer.wait(s).unwrap_or_else(PoisonError::into_inner);
                     s.writer_waiting = false;
                 }
-                if s.workers_waiting > 0 {
-                    pipe.window.notify_all();
-                }
                 if batch.is_empty() && s.done {
                     // A worker panicked: the scope passes the panic on.
                     break;
                 }
             }
             for report in batch.drain(..) {
-                if let Err(e) = run.emit(report) {
-                    pipe.lock().stopped = true;
-                    pipe.window.notify_all();
-                    return Err(e);
-                }
+                run.emit(report)?;
+            }
+            let mut s = pipe.lock();
+            s.written = next;
+            if s.feeder_waiting {
+                pipe.window.notify_one();
             }
         }
         Ok(())

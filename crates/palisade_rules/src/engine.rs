@@ -549,9 +549,9 @@ impl Engine {
     pub fn finish_in_parts(&self, mut estate: Estate) -> impl Iterator<Item = Vec<Finding>> {
         self.pool.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let mut pool = Pool::default();
-        // Room for every candidate up front: growing by doubling would copy the findings and
-        // leave room for as many again, at the end of the input, when memory peaks (room
-        // never written to costs no memory).
+        // Room for every postponed candidate up front (estate-wide rules add a few more):
+        // growing by doubling would copy the findings and leave room for as many again, at
+        // the end of the input, when memory peaks (room never written to costs no memory).
         let mut packed: Vec<Option<Packed>> = Vec::with_capacity(estate.deferred.candidates());
         let mut keep = |f: Finding| {
             if self.enabled.contains(f.code) {
