@@ -1,4 +1,4 @@
-use super::rbac::{admin_rule, is_system_subject, located_subjects};
+use super::rbac::{admin_rule, current_binding, is_system_subject, located_subjects};
 use crate::inventory::BindingFact;
 use crate::prelude::*;
 use crate::rules::network::reach::cite;
@@ -57,13 +57,7 @@ impl Rule for ClusterAdminBinding {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         crate::inventory::collect(cx);
-        let object = cx.object;
-        if object.group() != "rbac.authorization.k8s.io"
-            || !matches!(object.kind, "RoleBinding" | "ClusterRoleBinding")
-        {
-            return;
-        }
-        let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
+        let Some(binding) = current_binding(cx) else {
             return;
         };
         let severity = if binding.cluster {

@@ -1,4 +1,6 @@
-use super::rbac::{admin_rule, bound_role, cite_grant, dangerous_in, located_subjects};
+use super::rbac::{
+    admin_rule, bound_role, cite_grant, current_binding, dangerous_in, located_subjects,
+};
 use crate::inventory::BindingFact;
 use crate::prelude::*;
 use crate::rules::network::reach::cite;
@@ -52,13 +54,7 @@ impl Rule for DefaultServiceAccountBound {
 
     fn check(&self, cx: &mut Checker<'_, '_>) {
         crate::inventory::collect(cx);
-        let object = cx.object;
-        if object.group() != "rbac.authorization.k8s.io"
-            || !matches!(object.kind, "RoleBinding" | "ClusterRoleBinding")
-        {
-            return;
-        }
-        let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
+        let Some(binding) = current_binding(cx) else {
             return;
         };
         let mut candidates = Vec::new();

@@ -1,5 +1,7 @@
 use super::kubernetes_dashboard_exposed::is_dashboard_image;
-use super::rbac::{bound_role, cite_grant, dangerous_in, is_full_wildcard, located_subjects};
+use super::rbac::{
+    bound_role, cite_grant, current_binding, dangerous_in, is_full_wildcard, located_subjects,
+};
 use crate::estate::Estate;
 use crate::inventory::{BindingFact, DashboardFact, RbacRule, SubjectFact, dir_of};
 use crate::prelude::*;
@@ -85,13 +87,7 @@ impl Rule for KubernetesDashboardBroadPermissions {
             record_dashboard(cx, pod);
             return;
         }
-        let object = cx.object;
-        if object.group() != "rbac.authorization.k8s.io"
-            || !matches!(object.kind, "RoleBinding" | "ClusterRoleBinding")
-        {
-            return;
-        }
-        let Some(binding) = cx.estate.inventory.bindings.last().cloned() else {
+        let Some(binding) = current_binding(cx) else {
             return;
         };
         let mut candidates = Vec::new();

@@ -211,6 +211,18 @@ pub(crate) fn cite_grant<W: AsRef<str> + PartialEq>(
     }
 }
 
+/// The binding being checked, as the inventory recorded it; `None` when the object is not a
+/// RoleBinding or ClusterRoleBinding.
+pub(crate) fn current_binding(cx: &Checker<'_, '_>) -> Option<BindingFact> {
+    let object = cx.object;
+    if object.group() != "rbac.authorization.k8s.io"
+        || !matches!(object.kind, "RoleBinding" | "ClusterRoleBinding")
+    {
+        return None;
+    }
+    cx.estate.inventory.bindings.last().cloned()
+}
+
 /// The subjects of the binding being checked that the inventory knows, in order, each with
 /// where a finding about it goes: its `name`, or the subject itself without one.
 pub(crate) fn located_subjects<'b>(
